@@ -1,0 +1,15 @@
+/** Replaces every occurrence of each secret (and any URL password) with `***`. */
+export function redact(text: string, secrets: Iterable<string> = []): string {
+  let out = text.replace(/(postgres(?:ql)?:\/\/[^:/@\s]+:)[^@\s]+@/gi, '$1***@');
+  for (const secret of secrets) {
+    if (secret.length > 0) out = out.split(secret).join('***');
+  }
+  return out;
+}
+
+/** A connection URL with its password masked, for messages and logs. */
+export function safeUrl(url: string | URL): string {
+  const parsed = new URL(url.toString());
+  if (parsed.password) parsed.password = '***';
+  return parsed.toString();
+}

@@ -1,0 +1,35 @@
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { inject } from 'vitest';
+import { connectionUrl, type ConnectionInfo } from '../../src/target/target.ts';
+
+export interface FreshDatabase extends AsyncDisposable {
+  readonly connection: ConnectionInfo;
+  readonly url: string;
+  drop(): Promise<void>;
+}
+
+/** Creates an empty database with a unique name in the suite's Postgres. */
+export async function freshDatabase(prefix = 't'): Promise<FreshDatabase> {
+  const admin = inject('pgAdmin');
+  const name = `${prefix}_${randomBytes(5).toString('hex')}`;
+  await withAdmin(admin, (client) => client.query(`CREATE DATABASE ${client.escapeIdentifier(name)}`));
+  const connection = Object.freeze({ ...admin, database: name });
+  let dropped = false;
+  const drop = async () => {
+    if (dropped) return;
+    dropped = true;
+    await withAdmin(admin, (client) => client.query(`DROP DATABASE IF EXISTS ${client.escapeIdentifier(name)} WITH (FORCE)`));
+  };
+  return { connection, url: connectionUrl(connection), drop, [Symbol.asyncDispose]: drop };
+}
+
+async function withAdmin<T>(admin: ConnectionInfo, body: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ ...admin });
+  await client.connect();
+  try {
+    return await body(client);
+  } finally {
+    await client.end();
+  }
+}
