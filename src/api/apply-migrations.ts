@@ -1,0 +1,36 @@
+import type { MigrationConfigInput } from '../config/config-schema.ts';
+import type { MigrateResult } from '../migrate/migrate.ts';
+import type { StageRecord } from '../report/reporter.ts';
+import { prepareDatabase } from '../run/prepare-database.ts';
+import type { RunOptions } from '../run/run-options.ts';
+
+export interface ApplyResult extends MigrateResult {
+  /** Per-stage outcome and time, in order. */
+  readonly stages: readonly StageRecord[];
+}
+
+/**
+ * Applies the migrations the configured tables need to the configured target, verifies
+ * them and closes the target. Go: `ApplyMigrations(ctx, config)`.
+ *
+ * @example
+ * ```ts
+ * await applyMigrations({ namespace: 'kubernaut-system', kindCluster: 'e2e', tables: ['audit_events'] });
+ * await applyMigrations({ url: process.env.DATABASE_URL, tables: 'all', logger: false });
+ * ```
+ */
+export async function applyMigrations(config: MigrationConfigInput & RunOptions = {}): Promise<ApplyResult> {
+  const prepared = await prepareDatabase(config);
+  await prepared.close();
+  return Object.freeze({ ...prepared.migrations, stages: prepared.stages });
+}
+
+/** Only what audit events need. Go: `ApplyAuditMigrations(ctx, namespace, kubeconfigPath, writer)`. */
+export function applyAuditMigrations(options: Omit<MigrationConfigInput, 'tables'> & RunOptions = {}): Promise<ApplyResult> {
+  return applyMigrations({ ...options, tables: ['audit_events'] });
+}
+
+/** The whole DS schema. Go: `ApplyAllMigrations(ctx, namespace, kubeconfigPath, writer)`. */
+export function applyAllMigrations(options: Omit<MigrationConfigInput, 'tables'> & RunOptions = {}): Promise<ApplyResult> {
+  return applyMigrations({ ...options, tables: 'all' });
+}

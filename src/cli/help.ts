@@ -1,0 +1,72 @@
+import type { Command } from './parse-cli.ts';
+
+const TARGET_FLAGS = `Target (embedded Postgres 16 when none is given):
+  --url URL              a reachable Postgres, postgres://user:password@host:port/db
+  --kind-cluster NAME    Kind cluster; kubeconfig from \`kind get kubeconfig --name NAME\`
+  --kubeconfig PATH      kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)
+  --context NAME         kubeconfig context (default: its current-context)
+  -n, --namespace NS     namespace of the Postgres Service (required for Kind)
+  --service NAME         Postgres Service (default: postgresql)
+  --port N               Postgres port in the pod (default: 5432)
+  --secret NAME          Secret with POSTGRES_USER / POSTGRES_PASSWORD / POSTGRES_DB
+  --ready-timeout MS     how long to wait for a Ready pod (default: 300000)
+Credentials:
+  --user NAME            (default: slm_user)
+  --password VALUE       (default: test_password; prefer E2E_MIGRATIONS_PASSWORD)
+  --database NAME        (default: action_history)`;
+
+const SELECTION_FLAGS = `Selection:
+  --tables a,b           tables (and views) needed; their dependencies come along
+  --all                  every table (the default)
+  --migrations DIR       Kysely or goose SQL directory (default: the shipped DS schema)`;
+
+const OUTPUT_FLAGS = `Output:
+  --json                 print a machine-readable result on stdout
+  -q, --quiet            no progress lines on stderr
+  -h, --help             this help`;
+
+const COMMAND_HELP: Record<Command, string> = {
+  list: `e2e-migrations list [--migrations DIR] [--json]
+
+Lists the migrations in application order with the tables each creates and its dependencies.
+Needs no database.`,
+  apply: `e2e-migrations apply [--tables a,b | --all] [target flags]
+
+Applies what the tables need (only what is missing), rolls the monthly partitions, and
+verifies. Partition window: --months-back N (default 1), --months-ahead N (default 3).
+Skip verification with --no-verify.`,
+  verify: `e2e-migrations verify [--tables a,b | --all] [target flags]
+
+Checks that the tables exist with the expected columns and that audit_events has this
+month's partition. Changes nothing. Exit 1 lists every problem.`,
+  status: `e2e-migrations status [target flags]
+
+Shows each migration: applied or pending, when, and whether its checksum still matches.`,
+  down: `e2e-migrations down [--to NAME] [target flags]
+
+Rolls back applied migrations in reverse order: all of them, or those applied after NAME
+(which stays applied).`,
+  forward: `e2e-migrations forward [Kind flags]
+
+Opens the port-forward to the Postgres pod, prints the connection URL (password masked)
+and keeps it open until Ctrl-C. For debugging.`,
+};
+
+export function helpText(command?: Command): string {
+  if (command) return `${COMMAND_HELP[command]}\n\n${command === 'list' ? `${SELECTION_FLAGS}\n${OUTPUT_FLAGS}` : `${SELECTION_FLAGS}\n${TARGET_FLAGS}\n${OUTPUT_FLAGS}`}\n`;
+  return `e2e-migrations — the DataStorage schema for E2E tests, from one source of truth
+
+Usage: e2e-migrations <command> [flags]
+
+Commands:
+  list      list the migrations and the tables they create
+  apply     apply what the selected tables need, then verify
+  verify    check the selected tables without changing anything
+  status    show which migrations are applied
+  down      roll back migrations
+  forward   keep a port-forward to the Kind Postgres open (debugging)
+
+Run \`e2e-migrations <command> --help\` for its flags.
+Exit codes: 0 success, 1 database/migration/verification failure, 2 usage or config error.
+`;
+}

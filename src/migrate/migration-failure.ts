@@ -1,0 +1,42 @@
+import { MigrationError } from '../errors/errors.ts';
+
+interface PgErrorFields {
+  message?: string;
+  code?: string;
+  position?: string;
+  detail?: string;
+  hint?: string;
+  where?: string;
+  statementIndex?: number;
+  statementCount?: number;
+}
+
+/**
+ * Turns what a migration threw into a MigrationError that names the migration and carries
+ * Postgres's message, SQLSTATE and position (and goose's statement number) for the user.
+ */
+export function migrationFailure(action: 'apply' | 'roll back', migration: { name: string; file: string }, error: unknown): MigrationError {
+  if (error instanceof MigrationError) return error;
+  const pg = (typeof error === 'object' && error !== null ? error : { message: String(error) }) as PgErrorFields;
+  const facts = [
+    pg.code ? `SQLSTATE ${pg.code}` : undefined,
+    pg.position ? `position ${pg.position}` : undefined,
+    pg.statementIndex ? `statement ${pg.statementIndex} of ${pg.statementCount}` : undefined,
+  ].filter(Boolean);
+  const extra = [pg.detail && `detail: ${pg.detail}`, pg.hint && `hint: ${pg.hint}`].filter(Boolean);
+  const message =
+    `could not ${action} migration "${migration.name}": ${pg.message ?? 'unknown error'}` +
+    (facts.length ? ` (${facts.join(', ')})` : '') +
+    (extra.length ? `\n  ${extra.join('\n  ')}` : '') +
+    (action === 'apply' ? '\n  its transaction was rolled back; nothing of it was applied' : '');
+  return new MigrationError(
+    message,
+    {
+      migration: migration.name,
+      file: migration.file,
+      ...(pg.code ? { sqlState: pg.code } : {}),
+      ...(pg.position ? { position: Number(pg.position) } : {}),
+    },
+    { cause: error },
+  );
+}

@@ -1,0 +1,95 @@
+import { sql, type Kysely } from 'kysely';
+import { VerificationError } from '../errors/errors.ts';
+import type { SchemaSpec } from '../schema/define-schema.ts';
+
+export interface VerifySchemaOptions {
+  /** Relations that must exist. */
+  readonly tables: readonly string[];
+  /** Column-level expectations; relations not in it are only checked to exist. */
+  readonly schema?: SchemaSpec;
+  /** Partitioned tables must have a partition for this date's month (UTC). @default new Date() */
+  readonly now?: Date;
+}
+
+interface ColumnRow {
+  relation: string;
+  relkind: string;
+  column: string | null;
+  type: string | null;
+  not_null: boolean | null;
+  has_default: boolean | null;
+}
+
+const KIND_NAMES: Record<string, string> = { r: 'table', p: 'partitioned-table', v: 'view', m: 'matview' };
+
+/**
+ * Checks that every required relation exists with the columns the schema promises (name,
+ * type as `format_type` prints it, NOT NULL, default present), and that each partitioned
+ * table has this month's partition. Returns nothing; throws one VerificationError that
+ * lists every problem, so a user fixes them all in one go.
+ */
+export async function verifySchema(db: Kysely<any>, options: VerifySchemaOptions): Promise<void> {
+  const tables = [...new Set(options.tables)];
+  if (tables.length === 0) return;
+  const { rows } = await sql<ColumnRow>`
+    select c.relname as relation, c.relkind::text as relkind, a.attname as column,
+           format_type(a.atttypid, a.atttypmod) as type, a.attnotnull as not_null, a.atthasdef as has_default
+    from pg_class c
+    join pg_namespace n on n.oid = c.relnamespace and n.nspname = current_schema()
+    left join pg_attribute a on a.attrelid = c.oid and a.attnum > 0 and not a.attisdropped
+    where c.relname = any(${tables}::text[]) and c.relkind in ('r', 'p', 'v', 'm')
+    order by c.relname, a.attnum`.execute(db);
+
+  const found = new Map<string, { kind: string; columns: Map<string, ColumnRow> }>();
+  for (const row of rows) {
+    const relation = found.get(row.relation) ?? { kind: row.relkind, columns: new Map() };
+    if (row.column) relation.columns.set(row.column, row);
+    found.set(row.relation, relation);
+  }
+
+  const problems: string[] = [];
+  for (const table of tables) {
+    const actual = found.get(table);
+    if (!actual) {
+      problems.push(`missing table ${table}`);
+      continue;
+    }
+    const expected = options.schema?.[table];
+    if (!expected) continue;
+    const actualKind = KIND_NAMES[actual.kind] ?? actual.kind;
+    if (actualKind !== expected.kind) problems.push(`${table} is a ${actualKind}, expected a ${expected.kind}`);
+    for (const [name, spec] of Object.entries(expected.columns)) {
+      const column = actual.columns.get(name);
+      if (!column) {
+        problems.push(`missing column ${table}.${name} (${spec.type})`);
+        continue;
+      }
+      if (column.type !== spec.type) problems.push(`column ${table}.${name} is ${column.type}, expected ${spec.type}`);
+      // Views report no NOT NULL or defaults of their own; only tables promise them.
+      if (expected.kind === 'view') continue;
+      if (Boolean(column.not_null) !== spec.notNull) problems.push(`column ${table}.${name} is ${column.not_null ? 'NOT NULL' : 'nullable'}, expected ${spec.notNull ? 'NOT NULL' : 'nullable'}`);
+      if (Boolean(column.has_default) !== spec.hasDefault) problems.push(`column ${table}.${name} ${column.has_default ? 'has a default' : 'has no default'}, expected ${spec.hasDefault ? 'one' : 'none'}`);
+    }
+    for (const name of actual.columns.keys()) {
+      if (!(name in expected.columns)) problems.push(`unexpected column ${table}.${name}`);
+    }
+  }
+
+  const partitioned = tables.filter((table) => found.get(table)?.kind === 'p');
+  if (partitioned.length > 0) {
+    const now = options.now ?? new Date();
+    const month = `${now.getUTCFullYear()}_${String(now.getUTCMonth() + 1).padStart(2, '0')}`;
+    const { rows: partitions } = await sql<{ parent: string; child: string }>`
+      select p.relname as parent, c.relname as child
+      from pg_inherits i join pg_class p on p.oid = i.inhparent join pg_class c on c.oid = i.inhrelid
+      where p.relname = any(${partitioned}::text[])`.execute(db);
+    for (const table of partitioned) {
+      const name = `${table}_${month}`;
+      if (!partitions.some((row) => row.parent === table && row.child === name)) {
+        problems.push(`partitioned table ${table} has no partition for the current month (${name}); inserts dated today would fail`);
+      }
+    }
+  }
+
+  if (problems.length > 0) throw new VerificationError(problems);
+}
