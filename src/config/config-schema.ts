@@ -35,7 +35,7 @@ export const migrationConfigSchema = z.strictObject({
   /** @default 'action_history' */
   database: name.optional(),
   /** Tables (and views) the suite needs; their dependencies come along. @default 'all' */
-  tables: z.union([z.literal('all'), z.array(name)]).optional(),
+  tables: z.union([z.literal('all'), z.array(name)], { error: 'must be "all" or an array of table names' }).optional(),
   /** A directory of Kysely migrations or goose SQL files. @default the shipped DS schema */
   migrations: name.optional(),
   /** The rolling window of monthly partitions. @default { monthsBack: 1, monthsAhead: 3 } */

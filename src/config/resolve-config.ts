@@ -65,16 +65,30 @@ export function resolveConfig(input: unknown, source = 'configuration'): Migrati
 }
 
 function configError(error: z.ZodError, source: string): ConfigError {
-  const issues = error.issues.map((issue) => {
+  const flat = error.issues.flatMap(flattenUnion);
+  const issues = flat.map((issue) => {
     if (issue.code === 'unrecognized_keys') {
       const where = issue.path.length ? `${formatPath(issue.path)}.` : '';
       return `unknown key${issue.keys.length === 1 ? '' : 's'} ${issue.keys.map((k) => `"${where}${k}"`).join(', ')}`;
     }
     return `"${formatPath(issue.path)}": ${issue.message}`;
   });
-  const first = error.issues[0];
+  const first = flat[0];
   const key = first?.code === 'unrecognized_keys' ? first.keys[0] : first ? formatPath(first.path) : undefined;
   return new ConfigError(`invalid ${source}: ${issues.join('; ')}`, { ...(key ? { key } : {}), file: source, issues }, { cause: error });
+}
+
+/**
+ * A union (`tables: 'all' | string[]`) reports one vague "Invalid input"; report instead the
+ * branch that got furthest, so `tables: [42]` names `tables[0]`.
+ */
+function flattenUnion(issue: z.core.$ZodIssue): z.core.$ZodIssue[] {
+  if (issue.code !== 'invalid_union' || issue.errors.length === 0) return [issue];
+  const deepest = issue.errors.reduce((best, branch) =>
+    Math.max(0, ...branch.map((i) => i.path.length)) > Math.max(0, ...best.map((i) => i.path.length)) ? branch : best,
+  );
+  if (deepest.every((i) => i.path.length === 0)) return [issue];
+  return deepest.map((i) => ({ ...i, path: [...issue.path, ...i.path] }) as z.core.$ZodIssue);
 }
 
 function formatPath(path: readonly PropertyKey[]): string {
