@@ -1,8 +1,49 @@
+import { once } from 'node:events';
 import type { MigrationConfigInput } from '../config/config-schema.ts';
+import { resolveConfig } from '../config/resolve-config.ts';
 import { ConfigError } from '../errors/errors.ts';
+import { safeUrl } from '../report/redact.ts';
+import { Reporter } from '../report/reporter.ts';
 import type { RunOptions } from '../run/run-options.ts';
+import { splitRunOptions } from '../run/run-options.ts';
+import { openTarget } from '../target/open-target.ts';
+import { connectionUrl } from '../target/target.ts';
 
-/** `e2e-migrations forward`: arrives with the Kind target. */
-export async function runForward(_config: MigrationConfigInput & RunOptions, _io: { stdout: NodeJS.WritableStream }): Promise<number> {
-  throw new ConfigError('the forward command needs the Kind target, which this build does not include yet', { key: 'command' });
+/**
+ * `e2e-migrations forward`: opens the Kind port-forward, prints where it listens (password
+ * masked) and keeps it open until SIGINT/SIGTERM or `signal` aborts, then closes it.
+ */
+export async function runForward(
+  input: MigrationConfigInput & RunOptions,
+  io: { stdout: NodeJS.WritableStream },
+  signal?: AbortSignal,
+): Promise<number> {
+  const { config: block, options } = splitRunOptions(input);
+  const config = resolveConfig(block, 'command line');
+  if (config.target !== 'kind') {
+    throw new ConfigError('forward needs the Kind target: give --namespace and --kubeconfig, --context or --kind-cluster', { key: 'namespace' });
+  }
+  const reporter = new Reporter({ sink: options.logger, secrets: config.password ? [config.password] : [] });
+  const target = await openTarget(config, reporter);
+  try {
+    io.stdout.write(`${safeUrl(connectionUrl(target.connection))}\n`);
+    reporter.info(`forwarding ${target.description}; press Ctrl-C to stop`);
+    const stop = new AbortController();
+    const onSignal = () => stop.abort();
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+    signal?.addEventListener('abort', onSignal, { once: true });
+    try {
+      await once(stop.signal, 'abort');
+    } finally {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    }
+    return 0;
+  } finally {
+    await reporter.stage('teardown', async (progress) => {
+      await target.close();
+      progress.done(`closed ${target.description}`);
+    });
+  }
 }

@@ -1,0 +1,111 @@
+import { setTimeout as delay } from 'node:timers/promises';
+import type { CoreV1Api, V1Pod } from '@kubernetes/client-node';
+import { ClusterError } from '../errors/errors.ts';
+import { apiReason, statusCode } from './kube-api-error.ts';
+
+export interface ReadyPodQuery {
+  readonly namespace: string;
+  readonly service: string;
+  /** How long to wait for a Ready pod. */
+  readonly timeoutMs: number;
+  /** How often to look again while waiting. @default 500 */
+  readonly pollMs?: number;
+  /** Told what is awaited, each time that changes. */
+  readonly onWait?: (what: string) => void;
+  /** The API server, for messages. */
+  readonly server?: string;
+}
+
+export interface ReadyPod {
+  readonly name: string;
+  readonly uid: string;
+}
+
+const DEFAULT_POLL_MS = 500;
+
+/**
+ * Resolves a Service to the first Ready pod its selector picks, waiting for one until the
+ * deadline. A missing namespace or Service fails at once (waiting would not fix it); a
+ * timeout names namespace/service and the state of every candidate pod.
+ */
+export async function waitForReadyPod(core: CoreV1Api, query: ReadyPodQuery): Promise<ReadyPod> {
+  const { namespace, service } = query;
+  const selector = await serviceSelector(core, query);
+  const deadline = Date.now() + query.timeoutMs;
+  for (;;) {
+    const pods = await call(query, () => core.listNamespacedPod({ namespace, labelSelector: selector }));
+    const ready = pods.items.find(isReady);
+    if (ready?.metadata?.name) return Object.freeze({ name: ready.metadata.name, uid: ready.metadata.uid ?? '' });
+    const states = pods.items.map(describePod);
+    if (Date.now() >= deadline) {
+      throw new ClusterError(
+        `no Ready pod for service ${namespace}/${service} after ${query.timeoutMs} ms (selector ${selector}; pods: ${states.join('; ') || 'none'})`,
+        { namespace, service, timeoutMs: query.timeoutMs },
+      );
+    }
+    query.onWait?.(`a Ready pod of service ${namespace}/${service} (${states.join('; ') || 'no pods yet'})`);
+    await delay(Math.min(query.pollMs ?? DEFAULT_POLL_MS, Math.max(0, deadline - Date.now())));
+  }
+}
+
+async function serviceSelector(core: CoreV1Api, query: ReadyPodQuery): Promise<string> {
+  const { namespace, service } = query;
+  let found;
+  try {
+    found = await core.readNamespacedService({ name: service, namespace });
+  } catch (error) {
+    if (statusCode(error) !== 404) throw apiFailure(query, error);
+    throw await missingService(core, query, error);
+  }
+  const selector = found.spec?.selector ?? {};
+  if (Object.keys(selector).length === 0) {
+    throw new ClusterError(`service ${namespace}/${service} has no selector, so no pod can be chosen for it`, { namespace, service });
+  }
+  return Object.entries(selector)
+    .map(([key, value]) => `${key}=${value}`)
+    .join(',');
+}
+
+async function missingService(core: CoreV1Api, query: ReadyPodQuery, cause: unknown): Promise<ClusterError> {
+  const { namespace, service } = query;
+  try {
+    const services = await core.listNamespacedService({ namespace });
+    const names = services.items.map((s) => s.metadata?.name).filter(Boolean);
+    return new ClusterError(`service ${namespace}/${service} not found (services in ${namespace}: ${names.join(', ') || 'none'})`, { namespace, service }, { cause });
+  } catch {
+    return new ClusterError(`service ${namespace}/${service} not found: ${apiReason(cause)}`, { namespace, service }, { cause });
+  }
+}
+
+async function call<T>(query: ReadyPodQuery, request: () => Promise<T>): Promise<T> {
+  try {
+    return await request();
+  } catch (error) {
+    throw apiFailure(query, error);
+  }
+}
+
+function apiFailure(query: ReadyPodQuery, error: unknown): ClusterError {
+  const code = statusCode(error);
+  const where = query.server ? ` at ${query.server}` : '';
+  const reason =
+    code === undefined
+      ? `cannot reach the Kubernetes API server${where}: ${apiReason(error)}`
+      : `the Kubernetes API server${where} answered ${code}: ${apiReason(error)}`;
+  return new ClusterError(`${reason} (looking up service ${query.namespace}/${query.service})`, { namespace: query.namespace, service: query.service }, { cause: error });
+}
+
+function isReady(pod: V1Pod): boolean {
+  return (
+    !pod.metadata?.deletionTimestamp &&
+    pod.status?.phase === 'Running' &&
+    (pod.status.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True')
+  );
+}
+
+function describePod(pod: V1Pod): string {
+  const ready = (pod.status?.conditions ?? []).find((c) => c.type === 'Ready');
+  const waiting = pod.status?.containerStatuses?.find((c) => c.state?.waiting)?.state?.waiting?.reason;
+  const facts = [pod.status?.phase ?? 'Unknown', `Ready=${ready?.status ?? 'Unknown'}`, waiting, pod.metadata?.deletionTimestamp ? 'Terminating' : undefined];
+  return `${pod.metadata?.name}: ${facts.filter(Boolean).join(', ')}`;
+}
