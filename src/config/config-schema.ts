@@ -49,6 +49,13 @@ export const migrationConfigSchema = z.strictObject({
   readyTimeoutMs: z.int().positive().optional(),
   /** Verify the tables after migrating. @default true */
   verify: z.boolean().optional(),
+  /**
+   * Test runners only: `'file'` gives each test file (or worker) its own database, cloned with
+   * `CREATE DATABASE … TEMPLATE` from a template migrated once and named by the hash of the
+   * migrations' checksums; clones are dropped at teardown. Needs a user that may create
+   * databases. Ignored by the CLI and `prepareDatabase`. @default false
+   */
+  isolate: z.union([z.literal(false), z.literal('file')], { error: 'must be "file" or false' }).optional(),
 });
 
 export type MigrationConfigInput = z.input<typeof migrationConfigSchema>;

@@ -24,6 +24,8 @@ export interface MigrationConfig {
   readonly partitions: { readonly monthsBack: number; readonly monthsAhead: number };
   readonly readyTimeoutMs: number;
   readonly verify: boolean;
+  /** Test runners: a database per test file, cloned from a migrated template. Absent means off. */
+  readonly isolate?: 'file' | false;
 }
 
 const KIND_KEYS = ['namespace', 'kubeconfig', 'context', 'kindCluster', 'secret'] as const;

@@ -1,0 +1,55 @@
+import { createHash, randomBytes } from 'node:crypto';
+
+/**
+ * Names of isolation databases. All are plain lower-case identifiers well inside Postgres's
+ * 63-byte limit, and are still only ever put into SQL through `escapeIdentifier`.
+ *
+ *   template  e2e_tpl_<16 hex of the migrations' hash>
+ *   clone     <template>_<6 hex run id>_<8 hex random>
+ */
+export const TEMPLATE_PREFIX = 'e2e_tpl_';
+
+const TEMPLATE_NAME = /^e2e_tpl_[0-9a-f]{16}$/;
+const CLONE_PREFIX = /^e2e_tpl_[0-9a-f]{16}_[0-9a-f]{6}_$/;
+
+/** What a template's content depends on: the migrations it ran (name + checksum, in order). */
+export interface TemplateKeyInput {
+  readonly kind: string;
+  readonly migrations: readonly { readonly name: string; readonly checksum: string }[];
+  readonly partitions: { readonly monthsBack: number; readonly monthsAhead: number };
+}
+
+/**
+ * The template's name: a hash of the checksums of the migrations it holds (and the partition
+ * window they were run with). Change a migration or the selection and the name changes, so
+ * the template is rebuilt; otherwise every run finds and reuses it.
+ */
+export function templateName(input: TemplateKeyInput): string {
+  const hash = createHash('sha256');
+  hash.update(`e2e-migrations template v1\n${input.kind}\n`);
+  for (const migration of input.migrations) hash.update(`${migration.name}\0${migration.checksum}\n`);
+  hash.update(`partitions ${input.partitions.monthsBack} ${input.partitions.monthsAhead}\n`);
+  return `${TEMPLATE_PREFIX}${hash.digest('hex').slice(0, 16)}`;
+}
+
+/** The prefix of every clone one run makes from `template`; teardown drops what starts with it. */
+export function clonePrefix(template: string, runId: string = randomBytes(3).toString('hex')): string {
+  const prefix = `${template}_${runId}_`;
+  assertClonePrefix(prefix);
+  return prefix;
+}
+
+/** A new clone name under `prefix`. */
+export function cloneName(prefix: string): string {
+  assertClonePrefix(prefix);
+  return `${prefix}${randomBytes(4).toString('hex')}`;
+}
+
+export function assertTemplateName(name: string): void {
+  if (!TEMPLATE_NAME.test(name)) throw new TypeError(`not an e2e-migrations template name: ${JSON.stringify(name)}`);
+}
+
+/** Refuses anything but our own prefix shape, so a sweep can never match a user's database. */
+export function assertClonePrefix(prefix: string): void {
+  if (!CLONE_PREFIX.test(prefix)) throw new TypeError(`not an e2e-migrations clone prefix: ${JSON.stringify(prefix)}`);
+}

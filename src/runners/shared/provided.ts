@@ -1,0 +1,76 @@
+/*
+ * What a test receives, in both runners, and the environment variables that carry it. Kept
+ * free of heavy imports: test workers load this.
+ */
+
+/**
+ * The migrated database as handed to tests: structured-clonable, so Vitest can `provide` it.
+ * `url` carries the password, because tests must connect with it; it is never printed (the
+ * reporter redacts it) and the other fields leave it out.
+ */
+export interface ProvidedDatabase {
+  /** `postgres://user:password@host:port/database`. Do not log it. */
+  readonly url: string;
+  readonly host: string;
+  readonly port: number;
+  readonly database: string;
+  readonly user: string;
+  /** Relations the applied selection covers (the tables asked for and their dependencies). */
+  readonly tables: readonly string[];
+  /** Set when `isolate: 'file'`: each test file works in its own clone of `template`. */
+  readonly isolate: { readonly template: string; readonly clonePrefix: string } | null;
+}
+
+/** Environment variables set for test workers (Vitest: the project's `env`; Jest: `process.env`). */
+export const ENV = Object.freeze({
+  /** The de-facto standard name; the URL (with password) of the database tests should use. */
+  databaseUrl: 'DATABASE_URL',
+  url: 'E2E_MIGRATIONS_URL',
+  host: 'E2E_MIGRATIONS_HOST',
+  port: 'E2E_MIGRATIONS_PORT',
+  database: 'E2E_MIGRATIONS_DATABASE',
+  user: 'E2E_MIGRATIONS_USER',
+  /** Comma-separated. */
+  tables: 'E2E_MIGRATIONS_TABLES',
+  template: 'E2E_MIGRATIONS_TEMPLATE',
+  clonePrefix: 'E2E_MIGRATIONS_CLONE_PREFIX',
+});
+
+/** Read by the runners, set by whoever runs many suites against one server (see examples/run-all.ts). */
+export const CONTROL_ENV = Object.freeze({
+  /** Replaces the block's target with this URL; tables, migrations and the rest stay. */
+  targetUrl: 'E2E_MIGRATIONS_TARGET_URL',
+  /** When set, setup and teardown write a JSON report of the run there. */
+  reportFile: 'E2E_MIGRATIONS_REPORT_FILE',
+});
+
+export function envOf(provided: ProvidedDatabase): Record<string, string> {
+  return {
+    [ENV.databaseUrl]: provided.url,
+    [ENV.url]: provided.url,
+    [ENV.host]: provided.host,
+    [ENV.port]: String(provided.port),
+    [ENV.database]: provided.database,
+    [ENV.user]: provided.user,
+    [ENV.tables]: provided.tables.join(','),
+    ...(provided.isolate ? { [ENV.template]: provided.isolate.template, [ENV.clonePrefix]: provided.isolate.clonePrefix } : {}),
+  };
+}
+
+/** The inverse of `envOf`, for code that only has the environment (Jest tests, child processes). */
+export function providedFromEnv(env: NodeJS.ProcessEnv = process.env): ProvidedDatabase | undefined {
+  const url = env[ENV.url] ?? env[ENV.databaseUrl];
+  if (!url) return undefined;
+  const parsed = new URL(url);
+  const template = env[ENV.template];
+  const clonePrefix = env[ENV.clonePrefix];
+  return Object.freeze({
+    url,
+    host: env[ENV.host] ?? parsed.hostname,
+    port: Number(env[ENV.port] ?? (parsed.port || 5432)),
+    database: env[ENV.database] ?? decodeURIComponent(parsed.pathname.slice(1)),
+    user: env[ENV.user] ?? decodeURIComponent(parsed.username),
+    tables: Object.freeze((env[ENV.tables] ?? '').split(',').filter(Boolean)),
+    isolate: template && clonePrefix ? Object.freeze({ template, clonePrefix }) : null,
+  });
+}

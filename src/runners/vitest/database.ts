@@ -1,0 +1,73 @@
+import { Kysely, PostgresDialect } from 'kysely';
+import pg from 'pg';
+import { inject } from 'vitest';
+import { cloneDatabase } from '../../isolate/clone.ts';
+import type { Database } from '../../schema/ds-v1.ts';
+import { connectionUrl, parseConnectionUrl } from '../../target/target.ts';
+import { ENV, providedFromEnv, type ProvidedDatabase } from '../shared/provided.ts';
+import './types.ts';
+
+/*
+ * Helpers for test files (they run in Vitest's workers). Light on purpose: kysely, pg and the
+ * injected value, nothing of the migration engine.
+ */
+
+/** What the global setup provided; throws a clear error when it did not run. */
+export function providedDatabase(): ProvidedDatabase {
+  let provided: ProvidedDatabase | undefined;
+  try {
+    provided = inject('e2eMigrations');
+  } catch {
+    // outside a Vitest worker: fall back to the environment
+  }
+  provided ??= providedFromEnv();
+  if (!provided) {
+    throw new Error('e2e-migrations: no database was provided; add "e2e-migrations/vitest" to test.globalSetup and a test.migrations block to the Vitest config');
+  }
+  return provided;
+}
+
+// One clone per module instance: Vitest isolates test files (each gets fresh modules), so
+// that is one per test file; with `isolate: false` it is one per worker.
+let clone: Promise<string> | undefined;
+
+/**
+ * The URL this test file should use: the shared database, or with `isolate: 'file'` this
+ * file's own clone of the template (made on first call). Also points `DATABASE_URL` at it,
+ * for code under test that reads the environment. Holds the password: do not print it.
+ */
+export async function databaseUrl(): Promise<string> {
+  const provided = providedDatabase();
+  if (!provided.isolate) return provided.url;
+  const { template, clonePrefix } = provided.isolate;
+  clone ??= cloneDatabase(parseConnectionUrl(provided.url), template, clonePrefix).then((connection) => {
+    const url = connectionUrl(connection);
+    process.env[ENV.databaseUrl] = url;
+    process.env[ENV.url] = url;
+    process.env[ENV.database] = connection.database;
+    return url;
+  });
+  return clone;
+}
+
+export interface TestDatabaseOptions {
+  /** @default 4 */
+  readonly poolSize?: number;
+}
+
+/**
+ * A Kysely client typed with the shipped schema (`Database` of ds-v1), on the injected
+ * database or this file's clone. The caller closes it: `await using db = await testDatabase()`.
+ *
+ * @example
+ * ```ts
+ * await using db = await testDatabase();
+ * await db.insertInto('audit_events').values({ event_date: '2025-01-15', ... }).execute();
+ * ```
+ */
+export async function testDatabase<DB = Database>(options: TestDatabaseOptions = {}): Promise<Kysely<DB>> {
+  const pool = new pg.Pool({ connectionString: await databaseUrl(), max: options.poolSize ?? 4, application_name: 'e2e-migrations test' });
+  // A clone dropped WITH (FORCE) at teardown terminates idle clients: not a test failure.
+  pool.on('error', () => {});
+  return new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
+}

@@ -1,0 +1,61 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, test } from 'vitest';
+import { ConfigError } from '../../src/errors/errors.ts';
+import { readJestBlock } from '../../src/runners/jest/read-jest-block.ts';
+import { envOf, providedFromEnv, type ProvidedDatabase } from '../../src/runners/shared/provided.ts';
+import { readRunnerBlock } from '../../src/runners/shared/read-block.ts';
+
+describe('reading a runner block', () => {
+  test('a wrong key fails naming the key and the file; no block means the defaults', () => {
+    const error = (() => {
+      try {
+        readRunnerBlock({ tables: ['audit_events'], verfy: true }, '/somewhere/vitest.config.ts', {});
+      } catch (e) {
+        return e as ConfigError;
+      }
+    })();
+    expect(error).toBeInstanceOf(ConfigError);
+    expect(error?.details).toMatchObject({ key: 'verfy', file: '/somewhere/vitest.config.ts' });
+    expect(readRunnerBlock(undefined, 'x.ts', {}).block).toEqual({});
+    expect(() => readRunnerBlock({ isolate: 'worker' }, 'x.ts', {})).toThrow('"isolate": must be "file" or false');
+  });
+
+  test('E2E_MIGRATIONS_TARGET_URL replaces the target and keeps tables and options', () => {
+    const read = readRunnerBlock(
+      { namespace: 'kubernaut-system', kindCluster: 'e2e', secret: 's', tables: ['audit_events'], partitions: { monthsAhead: 1 }, isolate: 'file' },
+      'svc/vitest.config.ts',
+      { E2E_MIGRATIONS_TARGET_URL: 'postgres://u:p@db:5432/shared' },
+    );
+    expect(read.block).toEqual({ target: 'url', url: 'postgres://u:p@db:5432/shared', tables: ['audit_events'], partitions: { monthsAhead: 1 }, isolate: 'file' });
+    expect(read.overriddenBy).toBe('E2E_MIGRATIONS_TARGET_URL');
+    expect(() => readRunnerBlock({}, 'x.ts', { E2E_MIGRATIONS_TARGET_URL: 'mysql://x' })).toThrow(/E2E_MIGRATIONS_TARGET_URL with x\.ts.*"url": must be a postgres:\/\/ URL/);
+  });
+
+  test('the environment round-trips what tests get', () => {
+    const provided: ProvidedDatabase = { url: 'postgres://u:p%40ss@h:6543/d', host: 'h', port: 6543, database: 'd', user: 'u', tables: ['a', 'b'], isolate: { template: 'e2e_tpl_0123456789abcdef', clonePrefix: 'e2e_tpl_0123456789abcdef_abcdef_' } };
+    expect(providedFromEnv(envOf(provided))).toEqual(provided);
+  });
+});
+
+describe('the Jest block', () => {
+  test('from testEnvironmentOptions, from e2e-migrations.config.json, not from both', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'jest-block-'));
+    try {
+      await writeFile(join(dir, 'jest.config.mjs'), 'export default {};\n');
+      expect(await readJestBlock({ rootDir: dir, testEnvironmentOptions: { migrations: { tables: ['audit_events'] } } })).toEqual({
+        raw: { tables: ['audit_events'] },
+        configFile: `${join(dir, 'jest.config.mjs')} (testEnvironmentOptions.migrations)`,
+      });
+      expect(await readJestBlock({ rootDir: dir, testEnvironmentOptions: {} })).toEqual({ raw: undefined, configFile: join(dir, 'jest.config.mjs') });
+      await writeFile(join(dir, 'e2e-migrations.config.json'), '{ "tables": "all" }');
+      expect(await readJestBlock({ rootDir: dir })).toEqual({ raw: { tables: 'all' }, configFile: join(dir, 'e2e-migrations.config.json') });
+      await expect(readJestBlock({ rootDir: dir, testEnvironmentOptions: { migrations: {} } })).rejects.toThrow(/given twice/);
+      await writeFile(join(dir, 'e2e-migrations.config.json'), '{ "tables": ');
+      await expect(readJestBlock({ rootDir: dir })).rejects.toThrow(/cannot read .*e2e-migrations\.config\.json/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
