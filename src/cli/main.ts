@@ -1,4 +1,3 @@
-#!/usr/bin/env node
 import { availableMigrations } from '../api/available-migrations.ts';
 import { applyMigrations } from '../api/apply-migrations.ts';
 import { migrationStatus } from '../api/migration-status.ts';
@@ -79,8 +78,4 @@ function describe(error: unknown, known: boolean): string {
     for (let cause = error.cause; cause instanceof Error; cause = cause.cause) text += `\n  caused by: ${cause.message}`;
   }
   return text;
-}
-
-if (import.meta.main) {
-  process.exitCode = await main(process.argv.slice(2));
 }

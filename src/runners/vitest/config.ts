@@ -2,11 +2,14 @@ import { fileURLToPath } from 'node:url';
 import type { MigrationConfigInput } from '../../config/config-schema.ts';
 import './types.ts';
 
+// Run from the sources (.ts) in this repository, from dist (.js) once installed.
+const extension = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
+
 /** Absolute path of the global setup, for `test.globalSetup`. */
-export const globalSetupFile = fileURLToPath(new URL('./global-setup.ts', import.meta.url));
+export const globalSetupFile = fileURLToPath(new URL(`./global-setup${extension}`, import.meta.url));
 
 /** Absolute path of the setup file that hands each test file its clone (`isolate: 'file'`). */
-export const isolateSetupFile = fileURLToPath(new URL('./isolate-setup.ts', import.meta.url));
+export const isolateSetupFile = fileURLToPath(new URL(`./isolate-setup${extension}`, import.meta.url));
 
 export interface E2eMigrationsTestConfig {
   globalSetup: string[];

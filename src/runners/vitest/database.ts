@@ -1,6 +1,6 @@
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
-import { inject } from 'vitest';
+import { expect, inject } from 'vitest';
 import { cloneDatabase } from '../../isolate/clone.ts';
 import type { Database } from '../../schema/ds-v1.ts';
 import { connectionUrl, parseConnectionUrl } from '../../target/target.ts';
@@ -27,9 +27,14 @@ export function providedDatabase(): ProvidedDatabase {
   return provided;
 }
 
-// One clone per module instance: Vitest isolates test files (each gets fresh modules), so
-// that is one per test file; with `isolate: false` it is one per worker.
-let clone: Promise<string> | undefined;
+// One clone per test file, kept on globalThis by file path: the setup file and the test file
+// may load this module as two instances (one inlined by Vite, one external from dist), and a
+// module-level variable would then clone twice.
+const CLONES = Symbol.for('e2e-migrations.vitest.clones');
+function clones(): Map<string, Promise<string>> {
+  const holder = globalThis as { [CLONES]?: Map<string, Promise<string>> };
+  return (holder[CLONES] ??= new Map());
+}
 
 /**
  * The URL this test file should use: the shared database, or with `isolate: 'file'` this
@@ -40,13 +45,18 @@ export async function databaseUrl(): Promise<string> {
   const provided = providedDatabase();
   if (!provided.isolate) return provided.url;
   const { template, clonePrefix } = provided.isolate;
-  clone ??= cloneDatabase(parseConnectionUrl(provided.url), template, clonePrefix).then((connection) => {
-    const url = connectionUrl(connection);
-    process.env[ENV.databaseUrl] = url;
-    process.env[ENV.url] = url;
-    process.env[ENV.database] = connection.database;
-    return url;
-  });
+  const file = expect.getState().testPath ?? '';
+  let clone = clones().get(file);
+  if (!clone) {
+    clone = cloneDatabase(parseConnectionUrl(provided.url), template, clonePrefix).then((connection) => {
+      const url = connectionUrl(connection);
+      process.env[ENV.databaseUrl] = url;
+      process.env[ENV.url] = url;
+      process.env[ENV.database] = connection.database;
+      return url;
+    });
+    clones().set(file, clone);
+  }
   return clone;
 }
 
