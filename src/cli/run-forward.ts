@@ -1,11 +1,10 @@
 import { once } from 'node:events';
 import type { MigrationConfigInput } from '../config/config-schema.ts';
-import { resolveConfig } from '../config/resolve-config.ts';
 import { ConfigError } from '../errors/errors.ts';
 import { safeUrl } from '../report/redact.ts';
-import { Reporter } from '../report/reporter.ts';
+import { beginRun } from '../run/begin-run.ts';
+import { closeTarget } from '../run/close-target.ts';
 import type { RunOptions } from '../run/run-options.ts';
-import { splitRunOptions } from '../run/run-options.ts';
 import { openTarget } from '../target/open-target.ts';
 import { connectionUrl } from '../target/target.ts';
 
@@ -18,12 +17,10 @@ export async function runForward(
   io: { stdout: NodeJS.WritableStream },
   signal?: AbortSignal,
 ): Promise<number> {
-  const { config: block, options } = splitRunOptions(input);
-  const config = resolveConfig(block, 'command line');
+  const { config, reporter } = beginRun(input, 'command line');
   if (config.target !== 'kind') {
     throw new ConfigError('forward needs the Kind target: give --namespace and --kubeconfig, --context or --kind-cluster', { key: 'namespace' });
   }
-  const reporter = new Reporter({ sink: options.logger, secrets: config.password ? [config.password] : [] });
   const target = await openTarget(config, reporter);
   try {
     io.stdout.write(`${safeUrl(connectionUrl(target.connection))}\n`);
@@ -41,9 +38,6 @@ export async function runForward(
     }
     return 0;
   } finally {
-    await reporter.stage('teardown', async (progress) => {
-      await target.close();
-      progress.done(`closed ${target.description}`);
-    });
+    await closeTarget(target, reporter);
   }
 }

@@ -1,5 +1,5 @@
 import { createServer, type Server, type Socket } from 'node:net';
-import { Writable } from 'node:stream';
+import { PassThrough, Writable } from 'node:stream';
 import { PortForward, type KubeConfig } from '@kubernetes/client-node';
 import type WebSocket from 'isomorphic-ws';
 import type { ReadyPod } from '../cluster/wait-for-ready-pod.ts';
@@ -202,7 +202,6 @@ export async function startPortForward(options: PortForwardOptions): Promise<Por
       let ws: WebSocket;
       try {
         const sink = new Writable({ write: (_chunk, _encoding, done) => done() });
-        const { PassThrough } = await import('node:stream');
         ws = (await forward.portForward(namespace, pod.name, [remotePort], sink, sink, new PassThrough())) as WebSocket;
       } catch (error) {
         throw await rejection(pod, error);

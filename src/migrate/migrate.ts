@@ -36,6 +36,7 @@ export interface MigrateResult {
 export async function migrate(db: Kysely<any>, set: MigrationSet, plan: readonly LoadedMigration[], options: MigrateOptions = {}): Promise<MigrateResult> {
   const ledger = await readLedger(db);
   assertNoDrift(set, ledger);
+  const known = byName(set);
   const applied: string[] = [];
   const alreadyApplied: string[] = [];
   for (const migration of plan) {
@@ -43,7 +44,7 @@ export async function migrate(db: Kysely<any>, set: MigrationSet, plan: readonly
       alreadyApplied.push(migration.name);
       continue;
     }
-    const result = await step(db, set, migration, (migrator) => migrator.migrateUp({ disableTransactions: !migration.transactional }));
+    const result = await step(db, known, migration, (migrator) => migrator.migrateUp({ disableTransactions: !migration.transactional }));
     if (result.results?.some((r) => r.migrationName === migration.name && r.status === 'Success')) {
       applied.push(migration.name);
       options.onApplied?.(migration.name);
@@ -74,7 +75,7 @@ export interface RollbackOptions {
  * transaction with its ledger row. Stops at a migration that another source applied.
  */
 export async function rollback(db: Kysely<any>, set: MigrationSet, options: RollbackOptions = {}): Promise<readonly string[]> {
-  const known = new Map(set.migrations.map((m) => [m.name, m]));
+  const known = byName(set);
   const ledger = await readLedger(db);
   assertNoDrift(set, ledger);
   if (options.to !== undefined && !ledger.has(options.to)) {
@@ -92,7 +93,7 @@ export async function rollback(db: Kysely<any>, set: MigrationSet, options: Roll
     if (!migration) {
       throw new MigrationError(`cannot roll back "${name}": it was applied from another migrations directory; roll it back from there first`, { migration: name });
     }
-    await step(db, set, migration, (migrator) => migrator.migrateDown({ disableTransactions: !migration.transactional }));
+    await step(db, known, migration, (migrator) => migrator.migrateDown({ disableTransactions: !migration.transactional }));
     rolledBack.push(name);
     options.onRolledBack?.(name);
   }
@@ -122,11 +123,10 @@ export function assertNoDrift(set: MigrationSet, ledger: ReadonlyMap<string, Led
  */
 async function step(
   db: Kysely<any>,
-  set: MigrationSet,
+  known: ReadonlyMap<string, LoadedMigration>,
   target: LoadedMigration,
   run: (migrator: Migrator) => Promise<MigrationResultSet>,
 ): Promise<MigrationResultSet> {
-  const known = new Map(set.migrations.map((m) => [m.name, m]));
   const provider: MigrationProvider = {
     async getMigrations() {
       const executed = await db.selectFrom(LEDGER_TABLE).select('name').execute();
@@ -150,6 +150,10 @@ async function step(
     throw migrationFailure(failed?.direction === 'Down' ? 'roll back' : 'apply', migration, result.error);
   }
   return result;
+}
+
+function byName(set: MigrationSet): ReadonlyMap<string, LoadedMigration> {
+  return new Map(set.migrations.map((m) => [m.name, m]));
 }
 
 function asKysely(migration: LoadedMigration): Migration {

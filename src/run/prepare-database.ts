@@ -1,15 +1,16 @@
 import type { Kysely } from 'kysely';
 import type { MigrationConfigInput } from '../config/config-schema.ts';
-import { resolveConfig, type MigrationConfig } from '../config/resolve-config.ts';
+import type { MigrationConfig } from '../config/resolve-config.ts';
 import { connect } from '../migrate/connect.ts';
 import { loadMigrations } from '../migrate/load-migrations.ts';
 import { migrate, type MigrateResult } from '../migrate/migrate.ts';
 import { selectMigrations } from '../migrate/select-migrations.ts';
-import { Reporter, type StageRecord } from '../report/reporter.ts';
+import type { Reporter, StageRecord } from '../report/reporter.ts';
 import { openTarget } from '../target/open-target.ts';
 import { connectionUrl, once, type ConnectionInfo, type StartedTarget, type TargetKind } from '../target/target.ts';
 import { verifySchema } from '../verify/verify-schema.ts';
-import { splitRunOptions, type RunOptions } from './run-options.ts';
+import { beginRun, type RunInput } from './begin-run.ts';
+import { closeTarget } from './close-target.ts';
 
 /** A migrated, verified database that stays reachable until `close()`. */
 export interface PreparedDatabase extends AsyncDisposable {
@@ -25,33 +26,21 @@ export interface PreparedDatabase extends AsyncDisposable {
   close(): Promise<void>;
 }
 
-export interface PrepareOptions extends RunOptions {
-  /** Names where the config came from, for error messages. */
-  readonly source?: string;
-  /** Use this reporter instead of making one (runners share theirs). */
-  readonly reporter?: Reporter;
-}
+/** Run options plus `source` (named in config errors) and a shared `reporter`. */
+export type PrepareOptions = RunInput;
 
 /**
  * The whole pipeline up to handing the connection over: config → target → migrate →
  * verify. Whatever fails, everything opened so far is closed before the error leaves.
  */
 export async function prepareDatabase(input: MigrationConfigInput & PrepareOptions): Promise<PreparedDatabase> {
-  const { config: raw, options } = splitRunOptions(input);
-  const { source, reporter: given, ...block } = raw as typeof raw & { source?: string; reporter?: Reporter };
-  const config = resolveConfig(block, source);
-  const reporter = given ?? new Reporter({ sink: options.logger, secrets: config.password ? [config.password] : [] });
-  reporter.addSecret(config.password);
+  const { config, options, reporter } = beginRun(input);
   let target: StartedTarget | undefined;
   try {
     target = await openTarget(config, reporter);
     const migrations = await migrateAndVerify(target.connection, config, reporter, options.now);
-    const close = once(async () => {
-      await reporter.stage('teardown', async (progress) => {
-        await target!.close();
-        progress.done(`closed ${target!.description}`);
-      });
-    });
+    const started = target;
+    const close = once(() => closeTarget(started, reporter));
     return Object.freeze({
       target: target.kind,
       description: target.description,

@@ -1,13 +1,14 @@
 import type { Kysely } from 'kysely';
 import type { MigrationConfigInput } from '../config/config-schema.ts';
-import { resolveConfig, type MigrationConfig } from '../config/resolve-config.ts';
+import type { MigrationConfig } from '../config/resolve-config.ts';
 import { connect } from '../migrate/connect.ts';
 import { loadMigrations } from '../migrate/load-migrations.ts';
 import type { MigrationSet } from '../migrate/loaded-migration.ts';
-import { Reporter, type StageName } from '../report/reporter.ts';
+import type { Reporter, StageName } from '../report/reporter.ts';
 import { openTarget } from '../target/open-target.ts';
 import type { StartedTarget } from '../target/target.ts';
-import { splitRunOptions, type RunOptions } from './run-options.ts';
+import { beginRun, type RunInput } from './begin-run.ts';
+import { closeTarget } from './close-target.ts';
 
 export interface DatabaseSession {
   readonly db: Kysely<any>;
@@ -23,14 +24,11 @@ export interface DatabaseSession {
  * closes everything again whatever happens. For the one-shot commands (verify, down, status).
  */
 export async function withDatabase<T>(
-  input: MigrationConfigInput & RunOptions & { source?: string },
+  input: MigrationConfigInput & RunInput,
   stage: StageName,
   body: (session: DatabaseSession, progress: { done(detail: string): void }) => Promise<T>,
 ): Promise<T> {
-  const { config: raw, options } = splitRunOptions(input);
-  const { source, ...block } = raw as typeof raw & { source?: string };
-  const config = resolveConfig(block, source);
-  const reporter = new Reporter({ sink: options.logger, secrets: config.password ? [config.password] : [] });
+  const { config, options, reporter } = beginRun(input);
   const target = await openTarget(config, reporter);
   let db: Kysely<any> | undefined;
   try {
@@ -42,9 +40,6 @@ export async function withDatabase<T>(
     });
   } finally {
     await db?.destroy();
-    await reporter.stage('teardown', async (progress) => {
-      await target.close();
-      progress.done(`closed ${target.description}`);
-    });
+    await closeTarget(target, reporter);
   }
 }

@@ -1,4 +1,3 @@
-import { connect as netConnect } from 'node:net';
 import { sql } from 'kysely';
 import { describe, expect, test } from 'vitest';
 import {
@@ -11,13 +10,8 @@ import {
   VerificationError,
 } from '../../src/index.ts';
 import { connect } from '../../src/migrate/connect.ts';
-import type { LogSink } from '../../src/report/reporter.ts';
 import { freshDatabase } from '../support/fresh-database.ts';
-
-function collector(): LogSink & { text: () => string } {
-  const lines: string[] = [];
-  return { write: (chunk: string) => lines.push(chunk), text: () => lines.join('') };
-}
+import { collector, refused } from '../support/log-sink.ts';
 
 describe('public API on the shipped DS schema', () => {
   test('availableMigrations lists names, tables and dependencies in application order', async () => {
@@ -92,11 +86,6 @@ describe('public API on the shipped DS schema', () => {
     const port = Number(/127\.0\.0\.1:(\d+)/.exec(log.text())?.[1]);
     expect(port).toBeGreaterThan(0);
     expect(log.text()).toMatch(/teardown ok/);
-    const refused = await new Promise<boolean>((resolve) => {
-      const socket = netConnect(port, '127.0.0.1');
-      socket.once('connect', () => (socket.destroy(), resolve(false)));
-      socket.once('error', () => resolve(true));
-    });
-    expect(refused).toBe(true);
+    expect(await refused(port)).toBe(true);
   });
 });

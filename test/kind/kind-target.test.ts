@@ -1,25 +1,11 @@
-import { connect as netConnect } from 'node:net';
 import { writeFile, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { describe, expect, test } from 'vitest';
 import { applyMigrations, ClusterError, PortForwardError, prepareDatabase, verifyMigrations } from '../../src/index.ts';
-import type { LogSink } from '../../src/report/reporter.ts';
+import { collector, refused } from '../support/log-sink.ts';
 import { kindCluster, query } from './kind-cluster.ts';
-
-function collector(): LogSink & { text: () => string } {
-  const lines: string[] = [];
-  return { write: (chunk: string) => lines.push(chunk), text: () => lines.join('') };
-}
-
-async function refused(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = netConnect(port, '127.0.0.1');
-    socket.once('connect', () => (socket.destroy(), resolve(false)));
-    socket.once('error', () => resolve(true));
-  });
-}
 
 describe('Kind target through the Kubernetes API simulator', () => {
   test('applies and verifies through the port-forward, with per-stage progress and no password printed', async () => {

@@ -1,9 +1,8 @@
-import { readFile, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, inject, test } from 'vitest';
 import { startKubeSimulator, type KubeSimulator } from '../../fixtures/k8s-simulator/index.ts';
 import { freshDatabase, type FreshDatabase } from '../support/fresh-database.ts';
-import { count, FIXTURES, injected, jest, probePort, stageResults, vitest, vitestWatch } from './run-runner.ts';
+import { count, FIXTURES, injected, jest, probePort, stageResults, vitest, vitestWatchRerun } from './run-runner.ts';
 
 /** A simulated Kind cluster whose Postgres pod forwards to a fresh database of the suite's server. */
 async function kindCluster(db: FreshDatabase): Promise<KubeSimulator> {
@@ -61,23 +60,8 @@ describe('the runners against Kind, through the Kubernetes API simulator', () =>
     await using db = await freshDatabase('kind_watch');
     await using sim = await kindCluster(db);
     const spec = join(FIXTURES, 'vitest-project/kind.spec.ts');
-    let touched = false;
-    let stopped = false;
-    const run = await vitestWatch('vitest-project', ['--config', 'vitest.kind.config.ts'], {
-      env: { FIXTURE_KUBECONFIG: sim.kubeconfigPath },
-      onOutput: (output, child) => {
-        if (!touched && count(output, /Test Files\s+1 passed/) === 1) {
-          touched = true;
-          const now = new Date();
-          void readFile(spec).then(() => utimes(spec, now, now));
-        }
-        if (!stopped && /verify\s+ok\s+\d+ ms\s+rerun:/.test(output) && count(output, /Test Files\s+1 passed/) === 2) {
-          stopped = true;
-          child.kill('SIGTERM');
-        }
-      },
-    });
-    expect(stopped, run.output).toBe(true);
+    const run = await vitestWatchRerun('vitest-project', ['--config', 'vitest.kind.config.ts'], spec, { env: { FIXTURE_KUBECONFIG: sim.kubeconfigPath } });
+    expect(run.stopped, run.output).toBe(true);
     expect(count(run.output, /forward\s+ok/)).toBe(1);
     expect(count(run.output, /^INJECTED /m)).toBe(2); // both runs' tests went through it
     expect(count(run.output, /teardown\s+ok/)).toBe(1);

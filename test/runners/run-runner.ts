@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile, utimes } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 
@@ -76,8 +76,28 @@ export function vitest(project: string, args: readonly string[] = [], options: R
   return run([VITEST, 'run', '--root', join(FIXTURES, project), ...args], options);
 }
 
-export function vitestWatch(project: string, args: readonly string[] = [], options: RunOptions = {}): Promise<RunnerRun> {
-  return run([VITEST, 'watch', '--root', join(FIXTURES, project), ...args], options);
+/**
+ * Vitest in watch mode: after the first passing run it touches `spec` so the file reruns,
+ * and once the rerun was re-verified and passed it sends SIGTERM. `stopped` says it got there.
+ */
+export async function vitestWatchRerun(project: string, args: readonly string[], spec: string, options: RunOptions = {}): Promise<RunnerRun & { stopped: boolean }> {
+  let touched = false;
+  let stopped = false;
+  const result = await run([VITEST, 'watch', '--root', join(FIXTURES, project), ...args], {
+    ...options,
+    onOutput: (output, child) => {
+      if (!touched && count(output, /Test Files\s+1 passed/) === 1) {
+        touched = true;
+        const now = new Date();
+        void utimes(spec, now, now);
+      }
+      if (!stopped && /verify\s+ok\s+\d+ ms\s+rerun:/.test(output) && count(output, /Test Files\s+1 passed/) === 2) {
+        stopped = true;
+        child.kill('SIGTERM');
+      }
+    },
+  });
+  return { ...result, stopped };
 }
 
 export function jest(project: string, args: readonly string[] = [], options: RunOptions = {}): Promise<RunnerRun> {

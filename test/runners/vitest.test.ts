@@ -1,9 +1,8 @@
-import { readFile, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
 import pg from 'pg';
 import { describe, expect, test } from 'vitest';
 import { freshDatabase } from '../support/fresh-database.ts';
-import { count, embeddedPort, expectEmbeddedGone, FIXTURES, injected, stageResults, vitest, vitestWatch } from './run-runner.ts';
+import { count, embeddedPort, expectEmbeddedGone, FIXTURES, injected, stageResults, vitest, vitestWatchRerun } from './run-runner.ts';
 
 const EMBEDDED_PASSWORD = 'test_password'; // the default the embedded target is started with
 
@@ -112,22 +111,8 @@ describe('e2e-migrations/vitest on a real Vitest', () => {
 
   test('watch mode: the target stays up across reruns, each rerun re-verifies; SIGTERM tears down once', async () => {
     const spec = join(FIXTURES, 'vitest-project/audit.spec.ts');
-    let touched = false;
-    let stopped = false;
-    const run = await vitestWatch('vitest-project', [], {
-      onOutput: (output, child) => {
-        if (!touched && count(output, /Test Files\s+1 passed/) === 1) {
-          touched = true;
-          const now = new Date();
-          void readFile(spec).then(() => utimes(spec, now, now));
-        }
-        if (!stopped && /verify\s+ok\s+\d+ ms\s+rerun:/.test(output) && count(output, /Test Files\s+1 passed/) === 2) {
-          stopped = true;
-          child.kill('SIGTERM');
-        }
-      },
-    });
-    expect(stopped, run.output).toBe(true);
+    const run = await vitestWatchRerun('vitest-project', [], spec);
+    expect(run.stopped, run.output).toBe(true);
     expect(count(run.output, /target\s+ok/)).toBe(1);
     expect(run.output).toMatch(/verify\s+ok\s+\d+ ms\s+rerun: 1 relations still match/);
     expect(count(run.output, /teardown\s+ok/)).toBe(1);
