@@ -7,7 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
 import pg from 'pg';
 import { applyAllMigrations } from '../src/api/apply-migrations.ts';
-import { startEmbeddedTarget } from '../src/target/embedded-target.ts';
+import { startEmbeddedTarget } from '../src/target/embedded/embedded-target.ts';
 import { connectionUrl } from '../src/target/target.ts';
 
 const iterations = Number(process.argv[2] ?? 5);

@@ -12,7 +12,7 @@ import pg from 'pg';
 import { to as copyTo } from 'pg-copy-streams';
 import { startKubeSimulator } from '../fixtures/k8s-simulator/index.ts';
 import { prepareDatabase } from '../src/run/prepare-database.ts';
-import { startEmbeddedTarget } from '../src/target/embedded-target.ts';
+import { startEmbeddedTarget } from '../src/target/embedded/embedded-target.ts';
 import type { ConnectionInfo } from '../src/target/target.ts';
 
 const queries = Number(process.argv[2] ?? 2000);

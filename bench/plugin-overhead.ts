@@ -22,11 +22,11 @@ import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { applyMigrations } from '../src/api/apply-migrations.ts';
 import { resolveConfig } from '../src/config/resolve-config.ts';
-import { cloneDatabase, dropClones } from '../src/isolate/clone.ts';
-import { clonePrefix } from '../src/isolate/names.ts';
-import { ensureTemplate } from '../src/isolate/template.ts';
-import type { RunnerReport } from '../src/runners/shared/session.ts';
-import { startEmbeddedTarget } from '../src/target/embedded-target.ts';
+import { cloneDatabase, dropClones } from '../src/provide/clone.ts';
+import { clonePrefix } from '../src/provide/clone-names.ts';
+import { ensureTemplate } from '../src/provide/template.ts';
+import type { RunnerReport } from '../src/runners/runner-session.ts';
+import { startEmbeddedTarget } from '../src/target/embedded/embedded-target.ts';
 import { connectionUrl, type ConnectionInfo } from '../src/target/target.ts';
 
 const { values: args } = parseArgs({ options: { runs: { type: 'string', default: '7' }, clones: { type: 'string', default: '20' } } });

@@ -16,10 +16,10 @@ import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import pg from 'pg';
 import { redact } from '../src/report/redact.ts';
-import { teardownOnInterrupt } from '../src/runners/shared/interrupt.ts';
-import { CONTROL_ENV } from '../src/runners/shared/provided.ts';
-import type { RunnerReport } from '../src/runners/shared/session.ts';
-import { startEmbeddedTarget } from '../src/target/embedded-target.ts';
+import { teardownOnInterrupt } from '../src/teardown/interrupt.ts';
+import { CONTROL_ENV } from '../src/provide/provided.ts';
+import type { RunnerReport } from '../src/runners/runner-session.ts';
+import { startEmbeddedTarget } from '../src/target/embedded/embedded-target.ts';
 import { connectionUrl, type StartedTarget } from '../src/target/target.ts';
 
 interface Service {

@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { MigrationConfigInput } from '../config/config-schema.ts';
 import type { MigrationConfig } from '../config/resolve-config.ts';
-import { connect } from '../migrate/connect.ts';
+import { connect } from '../postgres/connect.ts';
 import { loadMigrations } from '../migrate/load-migrations.ts';
 import { migrate, type MigrateResult } from '../migrate/migrate.ts';
 import { selectMigrations } from '../migrate/select-migrations.ts';

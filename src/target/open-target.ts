@@ -1,14 +1,14 @@
 import type { MigrationConfig } from '../config/resolve-config.ts';
 import { DEFAULTS } from '../config/defaults.ts';
 import type { Reporter } from '../report/reporter.ts';
-import { startEmbeddedTarget } from './embedded-target.ts';
+import { startEmbeddedTarget } from './embedded/embedded-target.ts';
 import type { StartedTarget } from './target.ts';
-import { urlTarget } from './url-target.ts';
+import { urlTarget } from './url/url-target.ts';
 
 /** Starts the configured target and returns it reachable; the caller closes it. */
 export async function openTarget(config: MigrationConfig, reporter: Reporter): Promise<StartedTarget> {
   if (config.target === 'kind') {
-    const { startKindTarget } = await import('./kind-target.ts');
+    const { startKindTarget } = await import('./kind/kind-target.ts');
     return startKindTarget(config, reporter);
   }
   return reporter.stage('target', async (progress) => {

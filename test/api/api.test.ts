@@ -9,7 +9,7 @@ import {
   verifyMigrations,
   VerificationError,
 } from '../../src/index.ts';
-import { connect } from '../../src/migrate/connect.ts';
+import { connect } from '../../src/postgres/connect.ts';
 import { freshDatabase } from '../support/fresh-database.ts';
 import { collector, refused } from '../support/log-sink.ts';
 

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { sql, type Kysely } from 'kysely';
 import { afterEach, describe, expect, test } from 'vitest';
 import { ConfigError, MigrationError } from '../../src/errors/errors.ts';
-import { connect } from '../../src/migrate/connect.ts';
+import { connect } from '../../src/postgres/connect.ts';
 import { readLedger } from '../../src/migrate/ledger.ts';
 import { loadMigrations } from '../../src/migrate/load-migrations.ts';
 import { migrate, rollback } from '../../src/migrate/migrate.ts';

@@ -1,5 +1,5 @@
 import type { TestProject } from 'vitest/node';
-import { startEmbeddedTarget } from '../../src/target/embedded-target.ts';
+import { startEmbeddedTarget } from '../../src/target/embedded/embedded-target.ts';
 import type { ConnectionInfo } from '../../src/target/target.ts';
 
 declare module 'vitest' {

@@ -1,6 +1,6 @@
-import { cloneDatabase } from '../../isolate/clone.ts';
+import { cloneDatabase } from '../../provide/clone.ts';
 import { connectionUrl } from '../../target/target.ts';
-import { SetupFailure, startRunnerSession } from '../shared/session.ts';
+import { SetupFailure, startRunnerSession } from '../runner-session.ts';
 import { readJestBlock } from './read-jest-block.ts';
 import { jestRuns } from './state.ts';
 

@@ -1,4 +1,4 @@
-import type { RunnerSession } from '../shared/session.ts';
+import type { RunnerSession } from '../runner-session.ts';
 
 /*
  * Jest runs globalSetup and globalTeardown in the same process but loads them as separate

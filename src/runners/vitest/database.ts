@@ -1,10 +1,10 @@
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import { expect, inject } from 'vitest';
-import { cloneDatabase } from '../../isolate/clone.ts';
+import { cloneDatabase } from '../../provide/clone.ts';
 import type { Database } from '../../schema/ds-v1.ts';
 import { connectionUrl, parseConnectionUrl } from '../../target/target.ts';
-import { ENV, providedFromEnv, type ProvidedDatabase } from '../shared/provided.ts';
+import { ENV, providedFromEnv, type ProvidedDatabase } from '../../provide/provided.ts';
 import './types.ts';
 
 /*

@@ -21,7 +21,7 @@ export type { Database } from '../../schema/ds-v1.ts';
  * rerun is preceded by a quick re-verification.
  */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
-  const { startRunnerSession } = await import('../shared/session.ts');
+  const { startRunnerSession } = await import('../runner-session.ts');
   const configFile = project.vite.config.configFile ?? project.config.root;
   const session = await startRunnerSession({
     runner: 'vitest',

@@ -1,5 +1,5 @@
 import type { MigrationConfigInput } from '../../config/config-schema.ts';
-import type { ProvidedDatabase } from '../shared/provided.ts';
+import type { ProvidedDatabase } from '../../provide/provided.ts';
 
 /*
  * Module augmentation, active wherever `e2e-migrations/vitest` is imported (the config that

@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { ConfigError } from '../../src/errors/errors.ts';
 import { readJestBlock } from '../../src/runners/jest/read-jest-block.ts';
-import { envOf, providedFromEnv, type ProvidedDatabase } from '../../src/runners/shared/provided.ts';
-import { readRunnerBlock } from '../../src/runners/shared/read-block.ts';
+import { envOf, providedFromEnv, type ProvidedDatabase } from '../../src/provide/provided.ts';
+import { readRunnerBlock } from '../../src/config/runner-block.ts';
 
 describe('reading a runner block', () => {
   test('a wrong key fails naming the key and the file; no block means the defaults', () => {

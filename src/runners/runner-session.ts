@@ -1,20 +1,20 @@
 import { writeFile } from 'node:fs/promises';
 import type { Kysely } from 'kysely';
-import { resolveConfig } from '../../config/resolve-config.ts';
-import { E2eMigrationsError } from '../../errors/errors.ts';
-import { dropClones } from '../../isolate/clone.ts';
-import { clonePrefix } from '../../isolate/names.ts';
-import { ensureTemplate, type TemplateResult } from '../../isolate/template.ts';
-import { connect } from '../../migrate/connect.ts';
-import { loadMigrations } from '../../migrate/load-migrations.ts';
-import { redact } from '../../report/redact.ts';
-import { Reporter, type LogSink, type StageRecord } from '../../report/reporter.ts';
-import { prepareDatabase, type PreparedDatabase } from '../../run/prepare-database.ts';
-import { once } from '../../target/target.ts';
-import { verifySchema } from '../../verify/verify-schema.ts';
-import { teardownOnInterrupt } from './interrupt.ts';
-import { CONTROL_ENV, envOf, type ProvidedDatabase } from './provided.ts';
-import { readRunnerBlock } from './read-block.ts';
+import { resolveConfig } from '../config/resolve-config.ts';
+import { E2eMigrationsError } from '../errors/errors.ts';
+import { dropClones } from '../provide/clone.ts';
+import { clonePrefix } from '../provide/clone-names.ts';
+import { ensureTemplate, type TemplateResult } from '../provide/template.ts';
+import { connect } from '../postgres/connect.ts';
+import { loadMigrations } from '../migrate/load-migrations.ts';
+import { redact } from '../report/redact.ts';
+import { Reporter, type LogSink, type StageRecord } from '../report/reporter.ts';
+import { prepareDatabase, type PreparedDatabase } from '../run/prepare-database.ts';
+import { once } from '../target/target.ts';
+import { verifySchema } from '../verify/verify-schema.ts';
+import { teardownOnInterrupt } from '../teardown/interrupt.ts';
+import { CONTROL_ENV, envOf, type ProvidedDatabase } from '../provide/provided.ts';
+import { readRunnerBlock } from '../config/runner-block.ts';
 
 export type RunnerName = 'vitest' | 'jest';
 

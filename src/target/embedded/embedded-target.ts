@@ -2,11 +2,11 @@ import { rmSync } from 'node:fs';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DatabaseError } from '../errors/errors.ts';
+import { DatabaseError } from '../../errors/errors.ts';
 import { ensureEmbeddedBinaries } from './embedded-binaries.ts';
-import { holdEmbeddedServer, keepExitCode } from './embedded-exit-hook.ts';
-import { freePort } from './free-port.ts';
-import { once, type ConnectionInfo, type StartedTarget } from './target.ts';
+import { holdEmbeddedServer, keepExitCode } from './exit-hook.ts';
+import { freePort } from '../../util/free-port.ts';
+import { once, type ConnectionInfo, type StartedTarget } from '../target.ts';
 
 export interface EmbeddedTargetOptions {
   readonly user: string;

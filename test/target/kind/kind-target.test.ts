@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { describe, expect, test } from 'vitest';
-import { applyMigrations, ClusterError, PortForwardError, prepareDatabase, verifyMigrations } from '../../src/index.ts';
-import { collector, refused } from '../support/log-sink.ts';
+import { applyMigrations, ClusterError, PortForwardError, prepareDatabase, verifyMigrations } from '../../../src/index.ts';
+import { collector, refused } from '../../support/log-sink.ts';
 import { kindCluster, query } from './kind-cluster.ts';
 
 describe('Kind target through the Kubernetes API simulator', () => {

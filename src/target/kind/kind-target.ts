@@ -1,12 +1,12 @@
 import { CoreV1Api } from '@kubernetes/client-node';
-import { loadKubeConfig } from '../cluster/load-kube-config.ts';
-import { readCredentials } from '../cluster/read-credentials.ts';
-import { waitForReadyPod } from '../cluster/wait-for-ready-pod.ts';
-import type { MigrationConfig } from '../config/resolve-config.ts';
-import { DEFAULTS } from '../config/defaults.ts';
-import { startPortForward } from '../forward/port-forward-server.ts';
-import type { Reporter } from '../report/reporter.ts';
-import { once, type StartedTarget } from './target.ts';
+import { loadKubeConfig } from './load-kube-config.ts';
+import { readCredentials } from './read-credentials.ts';
+import { waitForReadyPod } from './wait-for-ready-pod.ts';
+import type { MigrationConfig } from '../../config/resolve-config.ts';
+import { DEFAULTS } from '../../config/defaults.ts';
+import { startPortForward } from './port-forward-server.ts';
+import type { Reporter } from '../../report/reporter.ts';
+import { once, type StartedTarget } from '../target.ts';
 
 /**
  * The Kind target: find the cluster, resolve the Postgres Service to a Ready pod, read

@@ -1,4 +1,4 @@
-import { ClusterError } from '../errors/errors.ts';
+import { ClusterError } from '../../errors/errors.ts';
 
 /**
  * Gets a Kind cluster's kubeconfig the way a user would: `kind get kubeconfig --name NAME`,

@@ -1,7 +1,7 @@
 import pg from 'pg';
 import { inject } from 'vitest';
-import { startKubeSimulator, type KubeSimulator } from '../../fixtures/k8s-simulator/index.ts';
-import { freshDatabase, type FreshDatabase } from '../support/fresh-database.ts';
+import { startKubeSimulator, type KubeSimulator } from '../../../fixtures/k8s-simulator/index.ts';
+import { freshDatabase, type FreshDatabase } from '../../support/fresh-database.ts';
 
 export interface KindCluster extends AsyncDisposable {
   readonly sim: KubeSimulator;

@@ -7,7 +7,7 @@ import { Reporter, type StageRecord } from '../report/reporter.ts';
 import { prepareDatabase } from '../run/prepare-database.ts';
 import { connectionUrl, type ConnectionInfo } from '../target/target.ts';
 import { isolationFailure, templateLockKey } from './clone.ts';
-import { templateName } from './names.ts';
+import { templateName } from './clone-names.ts';
 
 export interface TemplateResult {
   /** The template database, `e2e_tpl_<hash>`. */

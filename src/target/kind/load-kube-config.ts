@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
-import { ClusterError } from '../errors/errors.ts';
+import { ClusterError } from '../../errors/errors.ts';
 import { kindKubeconfig } from './kind-kubeconfig.ts';
 
 export interface ClusterLocation {

@@ -1,6 +1,6 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import type { CoreV1Api, V1Pod } from '@kubernetes/client-node';
-import { ClusterError } from '../errors/errors.ts';
+import { ClusterError } from '../../errors/errors.ts';
 import { apiReason, statusCode } from './kube-api-error.ts';
 
 export interface ReadyPodQuery {

@@ -1,5 +1,5 @@
 import type { CoreV1Api } from '@kubernetes/client-node';
-import { ClusterError } from '../errors/errors.ts';
+import { ClusterError } from '../../errors/errors.ts';
 import { apiReason, statusCode } from './kube-api-error.ts';
 
 export interface SecretCredentials {

@@ -1,5 +1,5 @@
-import { ConfigError } from '../errors/errors.ts';
-import { once, parseConnectionUrl, type StartedTarget } from './target.ts';
+import { ConfigError } from '../../errors/errors.ts';
+import { once, parseConnectionUrl, type StartedTarget } from '../target.ts';
 
 /** A Postgres the user already runs (compose file, CI service): nothing to start or stop. */
 export function urlTarget(url: string): StartedTarget {

@@ -1,7 +1,7 @@
 import pg from 'pg';
 import { DatabaseError } from '../errors/errors.ts';
 import type { ConnectionInfo } from '../target/target.ts';
-import { assertClonePrefix, assertTemplateName, cloneName } from './names.ts';
+import { assertClonePrefix, assertTemplateName, cloneName } from './clone-names.ts';
 
 /*
  * The cheap side of isolation, safe to import from test workers: only `pg`. Cloning and

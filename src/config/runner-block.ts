@@ -1,7 +1,7 @@
 import { relative, isAbsolute } from 'node:path';
-import type { MigrationConfigInput } from '../../config/config-schema.ts';
-import { resolveConfig } from '../../config/resolve-config.ts';
-import { CONTROL_ENV } from './provided.ts';
+import type { MigrationConfigInput } from './config-schema.ts';
+import { resolveConfig } from './resolve-config.ts';
+import { CONTROL_ENV } from '../provide/provided.ts';
 
 /** Keys that say where Postgres is; an E2E_MIGRATIONS_TARGET_URL override replaces all of them. */
 const TARGET_KEYS = new Set([

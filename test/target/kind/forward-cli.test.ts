@@ -5,7 +5,7 @@ import { createInterface } from 'node:readline';
 import { expect, test } from 'vitest';
 import { kindCluster, query } from './kind-cluster.ts';
 
-const MAIN = join(import.meta.dirname, '../../src/cli/bin.ts');
+const MAIN = join(import.meta.dirname, '../../../src/cli/bin.ts');
 
 test('`e2e-migrations forward` prints a masked URL, forwards until Ctrl-C, then closes everything', async () => {
   await using cluster = await kindCluster();

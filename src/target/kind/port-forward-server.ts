@@ -2,9 +2,9 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { PassThrough, Writable } from 'node:stream';
 import { PortForward, type KubeConfig } from '@kubernetes/client-node';
 import type WebSocket from 'isomorphic-ws';
-import type { ReadyPod } from '../cluster/wait-for-ready-pod.ts';
-import { PortForwardError } from '../errors/errors.ts';
-import { once } from '../target/target.ts';
+import type { ReadyPod } from './wait-for-ready-pod.ts';
+import { PortForwardError } from '../../errors/errors.ts';
+import { once } from '../target.ts';
 import { explainRejection } from './explain-rejection.ts';
 
 export interface PortForwardOptions {

@@ -1,10 +1,10 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { sql, type Kysely } from 'kysely';
-import { MigrationError } from '../errors/errors.ts';
-import { checksumOfStatements } from './checksum.ts';
+import { MigrationError } from '../../errors/errors.ts';
+import { checksumOfStatements } from '../checksum.ts';
 import { createdRelations, parseGooseFile, type GooseFile } from './goose-parser.ts';
-import type { LoadedMigration } from './loaded-migration.ts';
+import type { LoadedMigration } from '../loaded-migration.ts';
 
 /**
  * Loads a goose SQL directory as migrations for the same ledger. Goose migrations are

@@ -2,7 +2,7 @@ import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { afterEach, expect, test } from 'vitest';
-import { applyMigrations, ClusterError } from '../../src/index.ts';
+import { applyMigrations, ClusterError } from '../../../src/index.ts';
 import { kindCluster } from './kind-cluster.ts';
 
 const savedPath = process.env.PATH;

@@ -1,4 +1,4 @@
-import { MigrationError } from '../errors/errors.ts';
+import { MigrationError } from '../../errors/errors.ts';
 
 /** One goose SQL file, parsed. */
 export interface GooseFile {

@@ -1,9 +1,9 @@
 import pg from 'pg';
 import { describe, expect, inject, test } from 'vitest';
 import { resolveConfig } from '../../src/config/resolve-config.ts';
-import { cloneDatabase, dropClones } from '../../src/isolate/clone.ts';
-import { assertClonePrefix, clonePrefix, templateName } from '../../src/isolate/names.ts';
-import { ensureTemplate } from '../../src/isolate/template.ts';
+import { cloneDatabase, dropClones } from '../../src/provide/clone.ts';
+import { assertClonePrefix, clonePrefix, templateName } from '../../src/provide/clone-names.ts';
+import { ensureTemplate } from '../../src/provide/template.ts';
 import { freshDatabase } from '../support/fresh-database.ts';
 
 const key = (checksum: string) => ({ kind: 'kysely', migrations: [{ name: '0010_audit_events', checksum }], partitions: { monthsBack: 1, monthsAhead: 3 } });
