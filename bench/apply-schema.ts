@@ -8,7 +8,7 @@ import { performance } from 'node:perf_hooks';
 import pg from 'pg';
 import { applyAllMigrations } from '../src/api/apply-migrations.ts';
 import { startEmbeddedTarget } from '../src/target/embedded/embedded-target.ts';
-import { connectionUrl } from '../src/target/target.ts';
+import { formatConnectionString } from '../src/postgres/connection-string.ts';
 
 const iterations = Number(process.argv[2] ?? 5);
 const server = await startEmbeddedTarget({ user: 'postgres', password: 'bench', database: 'postgres' });
@@ -22,7 +22,7 @@ try {
   for (let i = 0; i < iterations; i++) {
     const name = `bench_${i}`;
     await admin.query(`CREATE DATABASE ${admin.escapeIdentifier(name)}`);
-    lastUrl = connectionUrl({ ...server.connection, database: name });
+    lastUrl = formatConnectionString({ ...server.connection, database: name });
     let started = performance.now();
     await applyAllMigrations({ url: lastUrl, logger: false });
     cold.push(performance.now() - started);

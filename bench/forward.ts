@@ -11,9 +11,9 @@ import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
 import { to as copyTo } from 'pg-copy-streams';
 import { startKubeSimulator } from '../fixtures/k8s-simulator/index.ts';
-import { prepareDatabase } from '../src/run/prepare-database.ts';
+import { prepareDatabase } from '../src/api/prepare-database.ts';
 import { startEmbeddedTarget } from '../src/target/embedded/embedded-target.ts';
-import type { ConnectionInfo } from '../src/target/target.ts';
+import type { ConnectionInfo } from '../src/postgres/connection-string.ts';
 
 const queries = Number(process.argv[2] ?? 2000);
 const copyMiB = Number(process.argv[3] ?? 64);

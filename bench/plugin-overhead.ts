@@ -21,13 +21,13 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { applyMigrations } from '../src/api/apply-migrations.ts';
-import { resolveConfig } from '../src/config/resolve-config.ts';
+import { startSession } from '../src/session/start-session.ts';
 import { cloneDatabase, dropClones } from '../src/provide/clone.ts';
 import { clonePrefix } from '../src/provide/clone-names.ts';
 import { ensureTemplate } from '../src/provide/template.ts';
-import type { RunnerReport } from '../src/runners/runner-session.ts';
+import type { RunnerReport } from '../src/runners/runner-report.ts';
 import { startEmbeddedTarget } from '../src/target/embedded/embedded-target.ts';
-import { connectionUrl, type ConnectionInfo } from '../src/target/target.ts';
+import { formatConnectionString, type ConnectionInfo } from '../src/postgres/connection-string.ts';
 
 const { values: args } = parseArgs({ options: { runs: { type: 'string', default: '7' }, clones: { type: 'string', default: '20' } } });
 const RUNS = Number(args.runs);
@@ -167,18 +167,24 @@ async function suiteOverhead(url: string): Promise<string[][]> {
   return rows;
 }
 
+/** Opens a session on a URL, runs `body`, closes it. */
+async function withSession<T>(block: Parameters<typeof startSession>[0], body: (session: Awaited<ReturnType<typeof startSession>>) => Promise<T>): Promise<T> {
+  await using session = await startSession(block);
+  return await body(session);
+}
+
 async function isolationCost(admin: ConnectionInfo): Promise<string[][]> {
   const rows: string[][] = [];
   for (const tables of [['audit_events'], 'all'] as const) {
     const database = `bench_iso_${tables === 'all' ? 'all' : 'audit'}`;
     await withClient(admin, (c) => c.query(`CREATE DATABASE ${pg.escapeIdentifier(database)}`));
     const connection = { ...admin, database };
-    const config = resolveConfig({ url: connectionUrl(connection), tables: tables === 'all' ? 'all' : [...tables] });
+    const block = { url: formatConnectionString(connection), tables: tables === 'all' ? ('all' as const) : [...tables], logger: false as const };
     let started = performance.now();
-    const built = await ensureTemplate(connection, config);
+    const built = await withSession(block, ensureTemplate);
     const buildMs = performance.now() - started;
     started = performance.now();
-    await ensureTemplate(connection, config);
+    await withSession(block, ensureTemplate);
     const reuseMs = performance.now() - started;
     const prefix = clonePrefix(built.name);
     const cloneMs: number[] = [];
@@ -229,7 +235,7 @@ async function main(): Promise<void> {
   try {
     const admin = server.connection;
     await withClient(admin, (c) => c.query('CREATE DATABASE bench_suite'));
-    const url = connectionUrl({ ...admin, database: 'bench_suite' });
+    const url = formatConnectionString({ ...admin, database: 'bench_suite' });
     await applyMigrations({ url, tables: ['audit_events'], logger: false }); // already migrated before the runs
 
     process.stderr.write(`suite runs (${RUNS} each, 5 tests, against an already-migrated database) `);

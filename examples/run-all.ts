@@ -18,9 +18,10 @@ import pg from 'pg';
 import { redact } from '../src/report/redact.ts';
 import { teardownOnInterrupt } from '../src/teardown/interrupt.ts';
 import { CONTROL_ENV } from '../src/provide/provided.ts';
-import type { RunnerReport } from '../src/runners/runner-session.ts';
+import type { RunnerReport } from '../src/runners/runner-report.ts';
 import { startEmbeddedTarget } from '../src/target/embedded/embedded-target.ts';
-import { connectionUrl, type StartedTarget } from '../src/target/target.ts';
+import { formatConnectionString } from '../src/postgres/connection-string.ts';
+import type { StartedTarget } from '../src/target/target.ts';
 
 interface Service {
   readonly name: string;
@@ -147,7 +148,7 @@ async function main(): Promise<number> {
   const started = performance.now();
   process.stderr.write('starting one embedded Postgres 16 for all services …\n');
   const server: StartedTarget = await startEmbeddedTarget({ user: 'slm_user', password: 'test_password', database: 'action_history' });
-  const url = connectionUrl(server.connection);
+  const url = formatConnectionString(server.connection);
   const secrets = [server.connection.password];
   const stopAll = async () => {
     // Children in our process group got a terminal's SIGINT too and tear down on their own;

@@ -1,14 +1,14 @@
 import { sql, type Kysely } from 'kysely';
-import type { MaintainContext, MigrationMeta } from '../src/migrate/migration-module.ts';
-import { ensureMonthlyPartitions } from '../src/migrate/monthly-partitions.ts';
+import type { MigrationMeta } from '../src/migrate/migration-module.ts';
 
 /**
  * The audit trail every service writes to. Partitioned by month on event_date; the
- * partitions themselves are made by `maintain`, relative to the run's clock, so that `up`
- * stays the same from one month to the next and no calendar date can outrun them.
+ * partitions themselves are kept by the engine (`monthlyPartitions`), relative to the run's
+ * clock, so that `up` stays the same from one month to the next and no calendar date can
+ * outrun them.
  * gen_random_uuid() is built into Postgres 13+, so no extension is needed.
  */
-export const meta: MigrationMeta = { tables: ['audit_events'], dependsOn: [] };
+export const meta: MigrationMeta = { tables: ['audit_events'], dependsOn: [], monthlyPartitions: ['audit_events'] };
 
 export async function up(db: Kysely<any>): Promise<void> {
   await db.schema
@@ -176,16 +176,6 @@ export async function up(db: Kysely<any>): Promise<void> {
     for each row execute function prevent_legal_hold_deletion()`.execute(db);
   await sql`create trigger enforce_parent_immutability before delete on audit_events
     for each row execute function prevent_parent_event_deletion()`.execute(db);
-}
-
-/** Keeps monthly partitions around the run's current month (by default 1 back, 3 ahead). */
-export async function maintain(db: Kysely<any>, context: MaintainContext): Promise<void> {
-  await ensureMonthlyPartitions(db, {
-    table: 'audit_events',
-    now: context.now,
-    monthsBack: context.partitions.monthsBack,
-    monthsAhead: context.partitions.monthsAhead,
-  });
 }
 
 export async function down(db: Kysely<any>): Promise<void> {

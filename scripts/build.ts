@@ -1,18 +1,29 @@
 /**
  * Builds what the package ships: `tsc` compiles src/ and migrations/ to dist/ (rewriting the
- * `.ts` import specifiers to `.js`), then the few plain-JavaScript files are copied beside.
+ * `.ts` import specifiers to `.js`), the few plain-JavaScript files are copied beside, and
+ * the shipped migrations' manifest is written: what loading them computes (names, tables,
+ * dependencies, checksums) never changes at run time, so it is computed here once.
  * Run through `npm run build`; npm runs it on install (`prepare`) and before tests and packing.
  */
 import { execFileSync } from 'node:child_process';
-import { copyFile, mkdir, rm } from 'node:fs/promises';
+import { copyFile, mkdir, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 
 const root = join(import.meta.dirname, '..');
+const dist = join(root, 'dist');
 const tsc = join(dirname(createRequire(import.meta.url).resolve('typescript/package.json')), 'bin', 'tsc');
-await rm(join(root, 'dist'), { recursive: true, force: true });
+await rm(dist, { recursive: true, force: true });
 execFileSync(process.execPath, [tsc, '-p', join(root, 'tsconfig.build.json')], { stdio: 'inherit' });
 for (const file of ['src/runners/jest/worker-database.cjs']) {
-  await mkdir(dirname(join(root, 'dist', file)), { recursive: true });
-  await copyFile(join(root, file), join(root, 'dist', file));
+  await mkdir(dirname(join(dist, file)), { recursive: true });
+  await copyFile(join(root, file), join(dist, file));
 }
+// Loaded through the built engine itself, so the manifest says exactly what a run would compute.
+const { loadMigrations, manifestOf, MANIFEST_FILE, SHIPPED_MIGRATIONS_DIR } = (await import(
+  pathToFileURL(join(dist, 'src/migrate/load-migrations.js')).href
+)) as typeof import('../src/migrate/load-migrations.ts');
+const manifest = manifestOf(await loadMigrations(SHIPPED_MIGRATIONS_DIR));
+await writeFile(join(SHIPPED_MIGRATIONS_DIR, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`);
+console.log(`build: ${manifest.length} shipped migrations in ${join('dist', 'migrations', MANIFEST_FILE)}`);

@@ -11,7 +11,15 @@ export { rollbackMigrations } from './api/rollback-migrations.ts';
 export { verifyMigrations } from './api/verify-migrations.ts';
 export { migrationConfigSchema, type MigrationConfigInput } from './config/config-schema.ts';
 export { DEFAULTS } from './config/defaults.ts';
-export { defaultMigrationConfig, resolveConfig, type MigrationConfig } from './config/resolve-config.ts';
+export {
+  defaultMigrationConfig,
+  resolveConfig,
+  type EmbeddedConfig,
+  type KindConfig,
+  type ResolvedConfig,
+  type TargetKind,
+  type UrlConfig,
+} from './config/resolve-config.ts';
 export {
   ClusterError,
   ConfigError,
@@ -19,13 +27,16 @@ export {
   E2eMigrationsError,
   MigrationError,
   PortForwardError,
+  SetupError,
+  TeardownError,
   VerificationError,
 } from './errors/errors.ts';
 export { ensureMonthlyPartitions } from './migrate/monthly-partitions.ts';
 export type { MaintainContext, MigrationMeta, MigrationModule, PartitionWindow } from './migrate/migration-module.ts';
 export type { LogSink, StageName, StageRecord } from './report/reporter.ts';
-export { prepareDatabase, type PreparedDatabase, type PrepareOptions } from './run/prepare-database.ts';
-export type { RunOptions } from './run/run-options.ts';
+export { prepareDatabase, type PreparedDatabase } from './api/prepare-database.ts';
+export type { RunOptions, StartOptions } from './session/start-session.ts';
 export { dsV1, type Database } from './schema/ds-v1.ts';
 export { defineSchema, type DatabaseOf, type JsonValue, type SchemaSpec } from './schema/define-schema.ts';
-export { connectionUrl, type ConnectionInfo, type StartedTarget, type TargetKind } from './target/target.ts';
+export { formatConnectionString, type ConnectionInfo } from './postgres/connection-string.ts';
+export type { StartedTarget } from './target/target.ts';

@@ -1,8 +1,8 @@
 import type { MigrationConfigInput } from '../config/config-schema.ts';
 import type { MigrateResult } from '../migrate/migrate.ts';
 import type { StageRecord } from '../report/reporter.ts';
-import { prepareDatabase } from '../run/prepare-database.ts';
-import type { RunOptions } from '../run/run-options.ts';
+import type { RunOptions, StartOptions } from '../session/start-session.ts';
+import { prepareDatabase } from './prepare-database.ts';
 
 export interface ApplyResult extends MigrateResult {
   /** Per-stage outcome and time, in order. */
@@ -19,8 +19,8 @@ export interface ApplyResult extends MigrateResult {
  * await applyMigrations({ url: process.env.DATABASE_URL, tables: 'all', logger: false });
  * ```
  */
-export async function applyMigrations(config: MigrationConfigInput & RunOptions = {}): Promise<ApplyResult> {
-  const prepared = await prepareDatabase(config);
+export async function applyMigrations(config: MigrationConfigInput & RunOptions = {}, options: StartOptions = {}): Promise<ApplyResult> {
+  const prepared = await prepareDatabase(config, options);
   await prepared.close();
   return Object.freeze({ ...prepared.migrations, stages: prepared.stages });
 }

@@ -1,16 +1,19 @@
 import type { MigrationConfigInput } from '../config/config-schema.ts';
 import { rollback } from '../migrate/migrate.ts';
-import type { RunOptions } from '../run/run-options.ts';
-import { withDatabase } from '../run/with-database.ts';
+import { startSession, type RunOptions, type StartOptions } from '../session/start-session.ts';
 
 /**
  * Runs `down` of applied migrations in reverse order of application: all of them, or those
  * applied after `to` (which stays applied). Resolves to the names rolled back, in order.
  */
-export async function rollbackMigrations(config: MigrationConfigInput & RunOptions & { to?: string } = {}): Promise<readonly string[]> {
+export async function rollbackMigrations(config: MigrationConfigInput & RunOptions & { to?: string } = {}, options: StartOptions = {}): Promise<readonly string[]> {
   const { to, ...rest } = config;
-  return withDatabase(rest, 'migrate', async ({ db, set, reporter }, progress) => {
-    const names = await rollback(db, set, { ...(to !== undefined ? { to } : {}), onRolledBack: (name) => reporter.info(`rolled back ${name}`) });
+  await using session = await startSession(rest, options);
+  return await session.stage('migrate', async (progress) => {
+    const names = await rollback(await session.connect(), session.plan.set, {
+      ...(to !== undefined ? { to } : {}),
+      onRolledBack: (name) => progress.note(`rolled back ${name}`),
+    });
     progress.done(`${names.length} rolled back${to ? ` (down to ${to})` : ''}`);
     return names;
   });

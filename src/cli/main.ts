@@ -1,15 +1,13 @@
-import { availableMigrations } from '../api/available-migrations.ts';
-import { applyMigrations } from '../api/apply-migrations.ts';
-import { migrationStatus } from '../api/migration-status.ts';
-import { rollbackMigrations } from '../api/rollback-migrations.ts';
-import { verifyMigrations } from '../api/verify-migrations.ts';
 import { E2eMigrationsError } from '../errors/errors.ts';
 import { redact } from '../report/redact.ts';
 import { helpText } from './help.ts';
 import { parseCli, type CliInvocation } from './parse-cli.ts';
-import { runForward } from './run-forward.ts';
 
-/** Runs the CLI and resolves to its exit code; never calls process.exit itself. */
+/**
+ * Runs the CLI and resolves to its exit code; never calls process.exit itself. Each command
+ * imports what it needs when it runs: `--help` loads no driver, `list` no database, and the
+ * URL and embedded targets never load client-node.
+ */
 export async function main(argv: readonly string[], io: { stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream } = process): Promise<number> {
   let invocation: CliInvocation | undefined;
   try {
@@ -17,11 +15,15 @@ export async function main(argv: readonly string[], io: { stdout: NodeJS.Writabl
     const { command, config, json, quiet } = invocation;
     const print = (value: unknown, human: string) => io.stdout.write(json ? `${JSON.stringify(value, null, 2)}\n` : human);
     const run = { ...config, logger: quiet ? (false as const) : io.stderr };
+    const options = { source: 'command line', interruptible: true, ...(invocation.credentialSources ? { credentialSources: invocation.credentialSources } : {}) };
+    // Reading or rolling back a server that was started empty for this command tells nothing.
+    const existing = { ...options, targets: { allowed: ['url', 'kind'] as const, why: `${command} needs a database to look at: give --url, or --namespace for Kind` } };
     switch (command) {
       case 'help':
         io.stdout.write(helpText(invocation.helpFor));
         return 0;
       case 'list': {
+        const { availableMigrations } = await import('../api/available-migrations.ts');
         const migrations = await availableMigrations(config.migrations);
         print(
           { ok: true, migrations },
@@ -30,16 +32,20 @@ export async function main(argv: readonly string[], io: { stdout: NodeJS.Writabl
         return 0;
       }
       case 'apply': {
-        const result = await applyMigrations(run);
+        const { applyMigrations } = await import('../api/apply-migrations.ts');
+        const result = await applyMigrations(run, options);
         print({ ok: true, ...result }, `applied ${result.applied.length}, already applied ${result.alreadyApplied.length}; tables: ${result.tables.join(', ')}\n`);
         return 0;
       }
-      case 'verify':
-        await verifyMigrations(run);
+      case 'verify': {
+        const { verifyMigrations } = await import('../api/verify-migrations.ts');
+        await verifyMigrations(run, existing);
         print({ ok: true }, 'verified\n');
         return 0;
+      }
       case 'status': {
-        const statuses = await migrationStatus(run);
+        const { migrationStatus } = await import('../api/migration-status.ts');
+        const statuses = await migrationStatus(run, existing);
         print(
           { ok: true, migrations: statuses },
           statuses.map((s) => `${s.name.padEnd(40)} ${s.applied ? `applied ${s.appliedAt}` : 'pending'}${s.checksum === 'changed' ? '  CHANGED SINCE APPLIED' : ''}\n`).join(''),
@@ -47,18 +53,22 @@ export async function main(argv: readonly string[], io: { stdout: NodeJS.Writabl
         return statuses.some((s) => s.checksum === 'changed') ? 1 : 0;
       }
       case 'down': {
-        const names = await rollbackMigrations({ ...run, ...(invocation.to !== undefined ? { to: invocation.to } : {}) });
+        const { rollbackMigrations } = await import('../api/rollback-migrations.ts');
+        const names = await rollbackMigrations({ ...run, ...(invocation.to !== undefined ? { to: invocation.to } : {}) }, existing);
         print({ ok: true, rolledBack: names }, `rolled back ${names.length}${names.length ? `: ${names.join(', ')}` : ''}\n`);
         return 0;
       }
-      case 'forward':
+      case 'forward': {
+        const { runForward } = await import('./run-forward.ts');
         return await runForward(run, io);
+      }
     }
   } catch (error) {
     const secrets = invocation?.config.password ? [invocation.config.password] : [];
     const known = error instanceof E2eMigrationsError;
     const exitCode = known ? error.exitCode : 1;
-    if (invocation?.json) {
+    // A usage error comes before the flags are known: look for --json ourselves.
+    if (invocation?.json ?? argv.includes('--json')) {
       const e = error as E2eMigrationsError & { details?: unknown; problems?: unknown };
       io.stdout.write(
         `${redact(JSON.stringify({ ok: false, error: { name: e.name, message: e.message, stage: e.stage, details: e.details, problems: e.problems } }, null, 2), secrets)}\n`,

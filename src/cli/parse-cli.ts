@@ -13,6 +13,8 @@ export interface CliInvocation {
   readonly json: boolean;
   readonly quiet: boolean;
   readonly to?: string;
+  /** Names of the flags or variables credentials came from, for messages. */
+  readonly credentialSources?: { readonly user?: string; readonly password?: string; readonly database?: string };
 }
 
 const OPTIONS = {
@@ -95,6 +97,7 @@ export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv = proce
     json: values.json ?? false,
     quiet: values.quiet ?? false,
     ...(values.to !== undefined ? { to: values.to } : {}),
+    credentialSources: { user: '--user', database: '--database', password: values.password !== undefined ? '--password' : 'E2E_MIGRATIONS_PASSWORD' },
   };
 }
 

@@ -1,12 +1,8 @@
 import { once } from 'node:events';
 import type { MigrationConfigInput } from '../config/config-schema.ts';
-import { ConfigError } from '../errors/errors.ts';
+import { formatConnectionString } from '../postgres/connection-string.ts';
 import { safeUrl } from '../report/redact.ts';
-import { beginRun } from '../run/begin-run.ts';
-import { closeTarget } from '../run/close-target.ts';
-import type { RunOptions } from '../run/run-options.ts';
-import { openTarget } from '../target/open-target.ts';
-import { connectionUrl } from '../target/target.ts';
+import { startSession, type RunOptions } from '../session/start-session.ts';
 
 /**
  * `e2e-migrations forward`: opens the Kind port-forward, prints where it listens (password
@@ -17,27 +13,22 @@ export async function runForward(
   io: { stdout: NodeJS.WritableStream },
   signal?: AbortSignal,
 ): Promise<number> {
-  const { config, reporter } = beginRun(input, 'command line');
-  if (config.target !== 'kind') {
-    throw new ConfigError('forward needs the Kind target: give --namespace and --kubeconfig, --context or --kind-cluster', { key: 'namespace' });
-  }
-  const target = await openTarget(config, reporter);
+  await using session = await startSession(input, {
+    source: 'command line',
+    targets: { allowed: ['kind'], why: 'forward needs the Kind target: give --namespace and --kubeconfig, --context or --kind-cluster' },
+  });
+  io.stdout.write(`${safeUrl(formatConnectionString(session.target.connection))}\n`);
+  session.reporter.info(`forwarding ${session.target.description}; press Ctrl-C to stop`);
+  const stop = new AbortController();
+  const onSignal = () => stop.abort();
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  signal?.addEventListener('abort', onSignal, { once: true });
   try {
-    io.stdout.write(`${safeUrl(connectionUrl(target.connection))}\n`);
-    reporter.info(`forwarding ${target.description}; press Ctrl-C to stop`);
-    const stop = new AbortController();
-    const onSignal = () => stop.abort();
-    process.once('SIGINT', onSignal);
-    process.once('SIGTERM', onSignal);
-    signal?.addEventListener('abort', onSignal, { once: true });
-    try {
-      await once(stop.signal, 'abort');
-    } finally {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
-    }
-    return 0;
+    await once(stop.signal, 'abort');
   } finally {
-    await closeTarget(target, reporter);
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
   }
+  return 0;
 }

@@ -1,12 +1,31 @@
-/** Defaults shared by every entry point; applied late (`??`) so explicit values and Secrets win. */
+/**
+ * Every default of the `migrations` block, in one place. resolve-config.ts applies them;
+ * nothing downstream applies a default of its own.
+ */
 export const DEFAULTS = Object.freeze({
+  /** Kind: the Postgres Service. */
   service: 'postgresql',
+  /** Kind: the Postgres port in the pod. */
   port: 5432,
   user: 'slm_user',
   password: 'test_password',
   database: 'action_history',
-  /** The Secret read for credentials when `secret` is not given and the target is Kind. */
-  secret: undefined as string | undefined,
+  /** Kind: how long to wait for a Ready pod. */
   readyTimeoutMs: 5 * 60_000,
+  /** The rolling window of monthly partitions (UTC). */
   partitions: Object.freeze({ monthsBack: 1, monthsAhead: 3 }),
+  verify: true,
+  isolate: false as const,
 });
+
+/** Kind credentials: explicit values win, then the Secret's, then the defaults. */
+export function completeCredentials(
+  explicit: { readonly user?: string; readonly password?: string; readonly database?: string },
+  fromSecret: { readonly user?: string; readonly password?: string; readonly database?: string } = {},
+): { readonly user: string; readonly password: string; readonly database: string } {
+  return Object.freeze({
+    user: explicit.user ?? fromSecret.user ?? DEFAULTS.user,
+    password: explicit.password ?? fromSecret.password ?? DEFAULTS.password,
+    database: explicit.database ?? fromSecret.database ?? DEFAULTS.database,
+  });
+}

@@ -1,69 +1,170 @@
 import * as z from 'zod';
 import { ConfigError } from '../errors/errors.ts';
-import type { TargetKind } from '../target/target.ts';
+import { connectionInfo, mergeCredentials, parseConnectionString, type ConnectionInfo } from '../postgres/connection-string.ts';
 import { migrationConfigSchema, type MigrationConfigInput } from './config-schema.ts';
 import { DEFAULTS } from './defaults.ts';
 
-/** A checked configuration: the target is decided, unset credentials stay unset (see defaults). */
-export interface MigrationConfig {
-  readonly target: TargetKind;
-  readonly url?: string;
-  readonly namespace?: string;
-  readonly kubeconfig?: string;
-  readonly context?: string;
-  readonly kindCluster?: string;
-  readonly service: string;
-  readonly port: number;
-  readonly secret?: string;
-  readonly user?: string;
-  readonly password?: string;
-  readonly database?: string;
-  /** Empty means all. */
+export type TargetKind = 'embedded' | 'url' | 'kind';
+
+/** What every target shares: what to migrate, how, and where the block came from. */
+interface CommonConfig {
+  /** Where the block came from (a config file, `command line`), named in errors. */
+  readonly source: string;
+  /** Tables (and views) the run needs; empty means all. */
   readonly tables: readonly string[];
-  readonly migrations?: string;
+  /** A migrations directory; undefined means the shipped DS schema. */
+  readonly migrations: string | undefined;
   readonly partitions: { readonly monthsBack: number; readonly monthsAhead: number };
-  readonly readyTimeoutMs: number;
   readonly verify: boolean;
-  /** Test runners: a database per test file, cloned from a migrated template. Absent means off. */
-  readonly isolate?: 'file' | false;
+  /** Test runners: a database per test file, cloned from a migrated template. */
+  readonly isolate: 'file' | false;
 }
 
-const KIND_KEYS = ['namespace', 'kubeconfig', 'context', 'kindCluster', 'secret'] as const;
+/** A throwaway Postgres 16 started for the run. */
+export interface EmbeddedConfig extends CommonConfig {
+  readonly target: 'embedded';
+  readonly user: string;
+  readonly password: string;
+  readonly database: string;
+}
+
+/** A Postgres someone else runs. */
+export interface UrlConfig extends CommonConfig {
+  readonly target: 'url';
+  /** The URL as given (holds the password: never print it). */
+  readonly url: string;
+  readonly connection: ConnectionInfo;
+}
+
+/** Postgres in a Kind cluster, reached through the Service's pod. */
+export interface KindConfig extends CommonConfig {
+  readonly target: 'kind';
+  readonly namespace: string;
+  readonly service: string;
+  readonly port: number;
+  readonly kubeconfig: string | undefined;
+  readonly context: string | undefined;
+  readonly kindCluster: string | undefined;
+  readonly secret: string | undefined;
+  readonly readyTimeoutMs: number;
+  /** Explicit credentials only: they win over the Secret, which wins over DEFAULTS. */
+  readonly credentials: { readonly user?: string; readonly password?: string; readonly database?: string };
+}
+
+/** A checked, complete, frozen configuration: the only thing code past an entry point sees. */
+export type ResolvedConfig = EmbeddedConfig | UrlConfig | KindConfig;
+
+export interface ResolveOptions {
+  /** Names where the block came from, for messages. @default 'configuration' */
+  readonly source?: string;
+  /**
+   * Replaces the block's target with this URL (E2E_MIGRATIONS_TARGET_URL): one server shared
+   * by many suites, each keeping its tables, migrations and options.
+   */
+  readonly targetUrl?: { readonly url: string; readonly from: string };
+  /** How to name credentials given apart from the URL in messages (e.g. `--password`). */
+  readonly credentialSources?: { readonly user?: string; readonly password?: string; readonly database?: string };
+}
+
+/** Keys that only make sense for the Kind target. */
+const KIND_KEYS = ['namespace', 'kubeconfig', 'context', 'kindCluster', 'secret', 'service', 'port', 'readyTimeoutMs'] as const;
+/** Keys that say where Postgres is; a target URL override replaces all of them. */
+const TARGET_KEYS = new Set<string>(['target', 'url', ...KIND_KEYS, 'user', 'password', 'database']);
 
 /**
- * Validates a `migrations` block and decides the target. `source` names where the block
- * came from (a config file, `--flags`) so that errors point there.
+ * Validates a `migrations` block (strictly: an unknown key is named), decides the target and
+ * applies every default. Each entry point calls this once at its edge.
  */
-export function resolveConfig(input: unknown, source = 'configuration'): MigrationConfig {
+export function resolveConfig(input: unknown, options: ResolveOptions = {}): ResolvedConfig {
+  const source = options.source ?? 'configuration';
   const parsed = migrationConfigSchema.safeParse(input ?? {});
   if (!parsed.success) throw configError(parsed.error, source);
-  const config = parsed.data;
-  const kindKeys = KIND_KEYS.filter((key) => config[key] !== undefined);
-  const target: TargetKind = config.target ?? (config.url ? 'url' : kindKeys.length > 0 ? 'kind' : 'embedded');
-  if (target === 'url' && !config.url) throw new ConfigError(`${source}: "url" is required when "target" is "url"`, { key: 'url', file: source });
-  if (target !== 'url' && config.url) throw new ConfigError(`${source}: "url" cannot be combined with target "${target}"`, { key: 'url', file: source });
-  if (target === 'kind' && !config.namespace) {
-    throw new ConfigError(`${source}: "namespace" is required for the Kind target (the namespace of the "${config.service ?? DEFAULTS.service}" Service)`, { key: 'namespace', file: source });
+  let block: MigrationConfigInput = parsed.data;
+  let where = source;
+  if (options.targetUrl) {
+    block = { ...Object.fromEntries(Object.entries(block).filter(([key]) => !TARGET_KEYS.has(key))), url: options.targetUrl.url };
+    where = `${options.targetUrl.from} with ${source}`;
+  }
+  const fail = (key: string, message: string): never => {
+    throw new ConfigError(`${where}: ${message}`, { key, file: source });
+  };
+
+  const kindKeys = KIND_KEYS.filter((key) => block[key] !== undefined);
+  const target: TargetKind = block.target ?? (block.url ? 'url' : kindKeys.length > 0 ? 'kind' : 'embedded');
+  if (target === 'url' && !block.url) fail('url', '"url" is required when "target" is "url"');
+  if (target !== 'url' && block.url) fail('url', `"url" cannot be combined with target "${target}"`);
+  if (target === 'kind' && !block.namespace) {
+    fail('namespace', `"namespace" is required for the Kind target (the namespace of the "${block.service ?? DEFAULTS.service}" Service)`);
   }
   if (target !== 'kind' && kindKeys.length > 0) {
-    throw new ConfigError(`${source}: ${kindKeys.map((k) => `"${k}"`).join(', ')} only apply to the Kind target, but the target is "${target}"`, { key: kindKeys[0], file: source });
+    fail(kindKeys[0]!, `${kindKeys.map((k) => `"${k}"`).join(', ')} only apply to the Kind target, but the target is "${target}" (add "namespace" for Kind)`);
   }
-  if (config.kindCluster && config.kubeconfig) {
-    throw new ConfigError(`${source}: give either "kindCluster" or "kubeconfig", not both`, { key: 'kindCluster', file: source });
-  }
-  return Object.freeze({
-    ...config,
-    target,
-    service: config.service ?? DEFAULTS.service,
-    port: config.port ?? DEFAULTS.port,
-    tables: Object.freeze(config.tables === undefined || config.tables === 'all' ? [] : [...new Set(config.tables)]),
+  if (block.kindCluster && block.kubeconfig) fail('kindCluster', 'give either "kindCluster" or "kubeconfig", not both');
+
+  const common: CommonConfig = {
+    source,
+    tables: Object.freeze(block.tables === undefined || block.tables === 'all' ? [] : [...new Set(block.tables)]),
+    migrations: block.migrations,
     partitions: Object.freeze({
-      monthsBack: config.partitions?.monthsBack ?? DEFAULTS.partitions.monthsBack,
-      monthsAhead: config.partitions?.monthsAhead ?? DEFAULTS.partitions.monthsAhead,
+      monthsBack: block.partitions?.monthsBack ?? DEFAULTS.partitions.monthsBack,
+      monthsAhead: block.partitions?.monthsAhead ?? DEFAULTS.partitions.monthsAhead,
     }),
-    readyTimeoutMs: config.readyTimeoutMs ?? DEFAULTS.readyTimeoutMs,
-    verify: config.verify ?? true,
-  });
+    verify: block.verify ?? DEFAULTS.verify,
+    isolate: block.isolate ?? DEFAULTS.isolate,
+  };
+  switch (target) {
+    case 'embedded':
+      return Object.freeze({
+        ...common,
+        target,
+        user: block.user ?? DEFAULTS.user,
+        password: block.password ?? DEFAULTS.password,
+        database: block.database ?? DEFAULTS.database,
+      });
+    case 'url': {
+      const url = block.url!;
+      let connection: ConnectionInfo;
+      try {
+        // "user", "password" and "database" (flags, E2E_MIGRATIONS_PASSWORD) complete the URL;
+        // contradicting it is an error, never silently ignored. Then the defaults.
+        const given = mergeCredentials(parseConnectionString(url), { user: block.user, password: block.password, database: block.database }, options.credentialSources);
+        connection = connectionInfo({
+          ...given,
+          user: given.user || DEFAULTS.user,
+          password: given.password || DEFAULTS.password,
+          database: given.database || DEFAULTS.database,
+        });
+      } catch (error) {
+        const key = error instanceof ConfigError ? (error.details.key ?? 'url') : 'url';
+        throw new ConfigError(`${where}: ${(error as Error).message}`, { key, file: source }, { cause: error });
+      }
+      return Object.freeze({ ...common, target, url, connection });
+    }
+    case 'kind':
+      return Object.freeze({
+        ...common,
+        target,
+        namespace: block.namespace!,
+        service: block.service ?? DEFAULTS.service,
+        port: block.port ?? DEFAULTS.port,
+        kubeconfig: block.kubeconfig,
+        context: block.context,
+        kindCluster: block.kindCluster,
+        secret: block.secret,
+        readyTimeoutMs: block.readyTimeoutMs ?? DEFAULTS.readyTimeoutMs,
+        credentials: Object.freeze({
+          ...(block.user !== undefined ? { user: block.user } : {}),
+          ...(block.password !== undefined ? { password: block.password } : {}),
+          ...(block.database !== undefined ? { database: block.database } : {}),
+        }),
+      });
+  }
+}
+
+/** The password a config holds, if any, so reporters can redact it before anything prints. */
+export function configSecrets(config: ResolvedConfig): string[] {
+  const password = config.target === 'embedded' ? config.password : config.target === 'url' ? config.connection.password : config.credentials.password;
+  return password ? [password] : [];
 }
 
 function configError(error: z.ZodError, source: string): ConfigError {
@@ -98,7 +199,7 @@ function formatPath(path: readonly PropertyKey[]): string {
 }
 
 /** Go-library parity: a Kind config for a namespace with every default filled in. */
-export function defaultMigrationConfig(namespace: string, kubeconfigPath?: string): MigrationConfig {
-  const config = resolveConfig({ namespace, ...(kubeconfigPath ? { kubeconfig: kubeconfigPath } : {}) });
-  return Object.freeze({ ...config, user: DEFAULTS.user, password: DEFAULTS.password, database: DEFAULTS.database });
+export function defaultMigrationConfig(namespace: string, kubeconfigPath?: string): KindConfig {
+  const config = resolveConfig({ namespace, ...(kubeconfigPath ? { kubeconfig: kubeconfigPath } : {}) }) as KindConfig;
+  return Object.freeze({ ...config, credentials: Object.freeze({ user: DEFAULTS.user, password: DEFAULTS.password, database: DEFAULTS.database }) });
 }

@@ -6,9 +6,6 @@ import { checksumOfUp } from './checksum.ts';
 import type { LoadedMigration } from './loaded-migration.ts';
 import type { MaintainContext } from './migration-module.ts';
 
-/** Module files Node can import; declaration files and tests are not migrations. */
-export const KYSELY_MIGRATION_FILE = /^(?!.*\.d\.[cm]?ts$)(?!.*\.test\.).*\.(?:[cm]?ts|[cm]?js)$/;
-
 /** Imports each Kysely migration file and checks its exports, naming the file and export. */
 export async function loadKyselyMigrations(directory: string, files: readonly string[]): Promise<LoadedMigration[]> {
   return Promise.all(files.map((file) => loadOne(join(directory, file))));
@@ -30,9 +27,12 @@ async function loadOne(file: string): Promise<LoadedMigration> {
   if (typeof down !== 'function') fail('export "down" must be a function (db) => Promise<void>');
   if (maintain !== undefined && typeof maintain !== 'function') fail('export "maintain" must be a function when present');
   if (typeof meta !== 'object' || meta === null) fail('export "meta" must be an object { tables: string[], dependsOn: string[] }');
-  const { tables, dependsOn } = meta as { tables?: unknown; dependsOn?: unknown };
+  const { tables, dependsOn, monthlyPartitions = [] } = meta as { tables?: unknown; dependsOn?: unknown; monthlyPartitions?: unknown };
   if (!isStringArray(tables)) fail('export "meta.tables" must be an array of table names');
   if (!isStringArray(dependsOn)) fail('export "meta.dependsOn" must be an array of migration names');
+  if (!isStringArray(monthlyPartitions)) fail('export "meta.monthlyPartitions" must be an array of table names when present');
+  const notOwn = (monthlyPartitions as string[]).filter((table) => !(tables as string[]).includes(table));
+  if (notOwn.length > 0) fail(`"meta.monthlyPartitions" names ${notOwn.map((t) => `"${t}"`).join(', ')}, which "meta.tables" does not`);
 
   const upFn = up as (db: Kysely<any>) => Promise<void>;
   let checksum: string;
@@ -46,6 +46,7 @@ async function loadOne(file: string): Promise<LoadedMigration> {
     file,
     tables: Object.freeze([...(tables as string[])]),
     dependsOn: Object.freeze([...(dependsOn as string[])]),
+    monthlyPartitions: Object.freeze([...(monthlyPartitions as string[])]),
     checksum,
     transactional: true,
     up: upFn,

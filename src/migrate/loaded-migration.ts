@@ -10,6 +10,8 @@ export interface LoadedMigration {
   readonly file: string;
   readonly tables: readonly string[];
   readonly dependsOn: readonly string[];
+  /** Tables of this migration partitioned by month, whose window the engine keeps rolling. */
+  readonly monthlyPartitions: readonly string[];
   /** sha256 of what `up` does (see checksum.ts). */
   readonly checksum: string;
   /** False for goose `NO TRANSACTION` files: they run outside a transaction. */

@@ -21,14 +21,22 @@ export interface MigrationMeta {
   readonly tables: readonly string[];
   /** Names (file base names) of migrations that must be applied first. */
   readonly dependsOn: readonly string[];
+  /**
+   * Tables this migration creates that are range-partitioned by month (on a date column):
+   * every apply keeps a partition for each month of the `partitions` window, named
+   * `<table>_YYYY_MM`, so no calendar date can outrun them. Declared rather than coded, so
+   * a run with nothing to apply needs neither Kysely nor the migration's module.
+   */
+  readonly monthlyPartitions?: readonly string[];
 }
 
 /**
  * The shape of a file in `migrations/`: Kysely's `up`/`down` plus what the planner needs.
  *
- * `maintain` exists for work that must follow the calendar (rolling partitions). It is
- * kept out of `up` on purpose: `up` is checksummed and must not change from one month to
- * the next, while `maintain` runs on every apply that selects the migration, idempotently.
+ * `maintain` exists for other work that must follow the calendar. It is kept out of `up` on
+ * purpose: `up` is checksummed and must not change from one month to the next, while
+ * `maintain` runs on every apply that selects the migration, idempotently. Prefer
+ * `meta.monthlyPartitions` for partitions.
  *
  * @example
  * ```ts

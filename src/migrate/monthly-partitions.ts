@@ -1,4 +1,3 @@
-import { sql, type Kysely } from 'kysely';
 import { ConfigError, MigrationError } from '../errors/errors.ts';
 
 export interface MonthlyPartitionOptions {
@@ -59,51 +58,62 @@ export function monthsOfWindow(now: Date, monthsBack: number, monthsAhead: numbe
   return months;
 }
 
+/** One connection that runs SQL: our `Postgres`, or a `pg.Client` (not a pool: this takes a transaction). */
+export interface SqlConnection {
+  query(text: string, values?: readonly unknown[]): Promise<{ rows: any[] }>;
+}
+
 /**
  * Makes sure `table` has one partition per month of the window; returns the names it created
  * (empty when all were there).
  *
  * Many test processes may apply migrations against the same database at once, so the work
- * runs under a transaction-scoped advisory lock keyed on the table: the losers wait, then
- * find the partitions already in `pg_inherits` and create nothing. Passed a transaction, it
- * uses that transaction (and the lock lasts until it ends); otherwise it opens its own.
+ * runs in a transaction under an advisory lock keyed on the table: the losers wait, then
+ * find the partitions already in `pg_inherits` and create nothing. Plain SQL on purpose: it
+ * runs on every apply, also when there is nothing to migrate and Kysely is never loaded.
  */
-export async function ensureMonthlyPartitions(db: Kysely<any>, options: MonthlyPartitionOptions): Promise<string[]> {
+export async function ensureMonthlyPartitions(db: SqlConnection, options: MonthlyPartitionOptions): Promise<string[]> {
   const { table } = options;
   validateTable(table);
   const months = monthsOfWindow(options.now, options.monthsBack, options.monthsAhead);
-  const work = (trx: Kysely<any>) => createMissing(trx, table, months);
-  return db.isTransaction ? work(db) : db.transaction().execute(work);
+  await db.query('begin');
+  try {
+    const created = await createMissing(db, table, months);
+    await db.query('commit');
+    return created;
+  } catch (error) {
+    await db.query('rollback').catch(() => undefined); // the first error is the one to report
+    throw error;
+  }
 }
 
-async function createMissing(trx: Kysely<any>, table: string, months: readonly PartitionMonth[]): Promise<string[]> {
-  await sql`select pg_advisory_xact_lock(hashtextextended(${`e2e-migrations:monthly-partitions:${table}`}, 0))`.execute(trx);
-
-  const parent = await sql<{ schema: string; relkind: string }>`
-    select n.nspname as schema, c.relkind::text as relkind
-    from pg_class c join pg_namespace n on n.oid = c.relnamespace
-    where c.oid = to_regclass(${table})`.execute(trx);
-  const found = parent.rows[0];
+async function createMissing(db: SqlConnection, table: string, months: readonly PartitionMonth[]): Promise<string[]> {
+  await db.query('select pg_advisory_xact_lock(hashtextextended($1, 0))', [`e2e-migrations:monthly-partitions:${table}`]);
+  const { rows: parents } = await db.query(
+    `select n.nspname as schema, c.relkind::text as relkind
+     from pg_class c join pg_namespace n on n.oid = c.relnamespace
+     where c.oid = to_regclass($1)`,
+    [table],
+  );
+  const found = parents[0] as { schema: string; relkind: string } | undefined;
   if (!found) throw new MigrationError(`cannot create monthly partitions: table ${table} does not exist`);
-  if (found.relkind !== 'p') {
-    throw new MigrationError(`cannot create monthly partitions: ${table} is not a partitioned table`);
-  }
+  if (found.relkind !== 'p') throw new MigrationError(`cannot create monthly partitions: ${table} is not a partitioned table`);
 
   const names = months.map((m) => partitionName(table, m.year, m.month));
   // Read after taking the lock: under READ COMMITTED each statement sees what the
   // previous lock holder committed.
-  const existing = await sql<{ relname: string; is_partition: boolean }>`
-    select c.relname,
-           exists (select 1 from pg_inherits i where i.inhrelid = c.oid and i.inhparent = to_regclass(${table})) as is_partition
-    from pg_class c
-    where c.relnamespace = (select relnamespace from pg_class where oid = to_regclass(${table}))
-      and c.relname = any(${names}::text[])`.execute(trx);
+  const { rows: existing } = await db.query(
+    `select c.relname,
+            exists (select 1 from pg_inherits i where i.inhrelid = c.oid and i.inhparent = to_regclass($1)) as is_partition
+     from pg_class c
+     where c.relnamespace = (select relnamespace from pg_class where oid = to_regclass($1))
+       and c.relname = any($2::text[])`,
+    [table, names],
+  );
   const present = new Set<string>();
-  for (const row of existing.rows) {
+  for (const row of existing as { relname: string; is_partition: boolean }[]) {
     if (!row.is_partition) {
-      throw new MigrationError(
-        `cannot create partition ${found.schema}.${row.relname}: a relation with that name exists and is not a partition of ${table}`,
-      );
+      throw new MigrationError(`cannot create partition ${found.schema}.${row.relname}: a relation with that name exists and is not a partition of ${table}`);
     }
     present.add(row.relname);
   }
@@ -112,9 +122,13 @@ async function createMissing(trx: Kysely<any>, table: string, months: readonly P
   for (const [index, month] of months.entries()) {
     const name = names[index]!;
     if (present.has(name)) continue;
-    // Partition bounds cannot be bind parameters (DDL); they are dates computed above, never input.
-    await sql`create table ${sql.id(found.schema, name)} partition of ${sql.id(found.schema, table)}
-      for values from (${sql.lit(month.from)}) to (${sql.lit(month.to)})`.execute(trx);
+    // DDL takes no bind parameters: identifiers are quoted by Postgres's own format(%I) and the
+    // bounds (%L) are dates computed above, never input.
+    const { rows } = await db.query(
+      `select format('create table %I.%I partition of %I.%I for values from (%L) to (%L)', $1::text, $2::text, $1::text, $3::text, $4::text, $5::text) as ddl`,
+      [found.schema, name, table, month.from, month.to],
+    );
+    await db.query((rows[0] as { ddl: string }).ddl);
     created.push(name);
   }
   return created;

@@ -1,36 +1,93 @@
-import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import { DatabaseError } from '../errors/errors.ts';
-import type { ConnectionInfo } from '../target/target.ts';
+import { pgClientConfig, type ConnectionInfo } from './connection-string.ts';
 
 const CONNECT_TIMEOUT_MS = 10_000;
 
 /**
- * Opens a small Kysely pool on a connection and proves it works with one round trip, so
- * an unreachable server or a wrong password is reported here, naming host:port, database
- * and user — never the password.
+ * One connection to Postgres, used for everything a run does on one database (ledger, lock,
+ * migrations through Kysely, verification). One connection, not a pool: the work is
+ * sequential, and one client is one thing to watch and to close.
  */
-export async function connect<DB = any>(connection: ConnectionInfo): Promise<Kysely<DB>> {
-  const pool = new pg.Pool({
-    host: connection.host,
-    port: connection.port,
-    user: connection.user,
-    password: connection.password,
-    database: connection.database,
-    max: 4,
-    connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
-    application_name: 'e2e-migrations',
+export interface Postgres {
+  readonly connection: ConnectionInfo;
+  /** The pg client, for adapters (Kysely's dialect). Its errors are already listened to. */
+  readonly client: pg.Client;
+  query<R extends pg.QueryResultRow = any>(text: string, values?: readonly unknown[]): Promise<pg.QueryResult<R>>;
+  /** Set once the connection is gone (dropped tunnel, server stopped): a DatabaseError saying so. */
+  readonly lost: DatabaseError | undefined;
+  close(): Promise<void>;
+}
+
+/**
+ * Connects and proves it with the first round trip, so an unreachable server or a wrong
+ * password is reported here, naming host:port, database and user — never the password.
+ *
+ * The client listens for `error` for its whole life: pg emits it when the connection ends
+ * outside a query (a Kind tunnel dropping between statements), and an unheard `error`
+ * event kills the process. The loss is remembered and surfaces as a DatabaseError from the
+ * next query instead.
+ */
+export async function connect(connection: ConnectionInfo, applicationName = 'e2e-migrations'): Promise<Postgres> {
+  // Every URL parameter (sslmode, options, application_name …) means what it says; ours only
+  // fill in what the URL leaves open.
+  const config = pgClientConfig(connection);
+  const client = new pg.Client({
+    fallback_application_name: applicationName,
+    ...config,
+    connectionTimeoutMillis: config.connectionTimeoutMillis ?? CONNECT_TIMEOUT_MS,
   });
-  // An idle client that loses its server (a dropped tunnel) must not crash the process.
-  pool.on('error', () => {});
-  const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
+  let lost: DatabaseError | undefined;
+  let closing = false;
+  const onLoss = (error?: Error) => {
+    if (closing || lost) return;
+    lost = connectionLost(connection, error);
+  };
+  client.on('error', onLoss);
+  client.on('end', () => onLoss());
   try {
-    await sql`select 1`.execute(db);
+    await client.connect();
   } catch (error) {
-    await db.destroy().catch(() => {});
+    closing = true;
+    await client.end().catch(() => undefined); // the connect error is the one to report
     throw connectFailure(connection, error);
   }
-  return db;
+  return {
+    connection,
+    client,
+    get lost() {
+      return lost;
+    },
+    async query(text, values) {
+      if (lost) throw lost;
+      try {
+        return await client.query(text, values as unknown[]);
+      } catch (error) {
+        throw lost ?? (isConnectionError(error) ? connectionLost(connection, error as Error) : error);
+      }
+    },
+    async close() {
+      if (closing) return;
+      closing = true;
+      await client.end().catch(() => undefined); // a connection that is already gone is closed
+    },
+  };
+}
+
+/** A failure of the connection itself (no SQLSTATE): the server went away, not the SQL. */
+export function isConnectionError(error: unknown): boolean {
+  if (typeof error !== 'object' || error === null) return false;
+  const { code, message } = error as { code?: unknown; message?: unknown };
+  if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code)) return code.startsWith('08') || code === '57P01';
+  return /Connection terminated|ECONNRESET|ECONNREFUSED|EPIPE|socket hang up|Client has encountered a connection error|not queryable/i.test(String(message));
+}
+
+export function connectionLost(connection: ConnectionInfo, error?: Error): DatabaseError {
+  return new DatabaseError(
+    `lost the connection to Postgres at ${connection.host}:${connection.port} (database "${connection.database}"): ${error?.message ?? 'the server closed it'}`,
+    { host: connection.host, port: connection.port, database: connection.database, user: connection.user },
+    { cause: error },
+  );
 }
 
 export function connectFailure(connection: ConnectionInfo, error: unknown): DatabaseError {

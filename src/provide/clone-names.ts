@@ -1,4 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { ConfigError } from '../errors/errors.ts';
 
 /**
  * Names of isolation databases. All are plain lower-case identifiers well inside Postgres's
@@ -46,10 +47,10 @@ export function cloneName(prefix: string): string {
 }
 
 export function assertTemplateName(name: string): void {
-  if (!TEMPLATE_NAME.test(name)) throw new TypeError(`not an e2e-migrations template name: ${JSON.stringify(name)}`);
+  if (!TEMPLATE_NAME.test(name)) throw new ConfigError(`not an e2e-migrations template name: ${JSON.stringify(name)}`, { key: 'E2E_MIGRATIONS_TEMPLATE' });
 }
 
 /** Refuses anything but our own prefix shape, so a sweep can never match a user's database. */
 export function assertClonePrefix(prefix: string): void {
-  if (!CLONE_PREFIX.test(prefix)) throw new TypeError(`not an e2e-migrations clone prefix: ${JSON.stringify(prefix)}`);
+  if (!CLONE_PREFIX.test(prefix)) throw new ConfigError(`not an e2e-migrations clone prefix: ${JSON.stringify(prefix)}`, { key: 'E2E_MIGRATIONS_CLONE_PREFIX' });
 }

@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { DatabaseError } from '../errors/errors.ts';
-import type { ConnectionInfo } from '../target/target.ts';
+import type { ConnectionInfo } from '../postgres/connection-string.ts';
 import { assertClonePrefix, assertTemplateName, cloneName } from './clone-names.ts';
 
 /*

@@ -18,7 +18,12 @@ export interface StageProgress {
   waitingFor(what: string): void;
   /** Sets the one-line summary printed when the stage ends. */
   done(detail: string): void;
+  /** Prints a line of the stage's own (what it is doing now), e.g. a slow migration. */
+  note(text: string): void;
 }
+
+/** Runs a body as a reported stage; what sessions hand to targets and steps. */
+export type StageRunner = <T>(stage: StageName, body: (progress: StageProgress) => Promise<T>) => Promise<T>;
 
 /** Where progress lines go. Anything with `write(line)` works: a stream, a test collector. */
 export interface LogSink {
@@ -38,7 +43,8 @@ export const DEFAULT_PREFIX = '[e2e-migrations]';
 
 /**
  * Prints one line when a stage starts waiting and one when it ends, with its time, and keeps
- * a record of each stage for reports. Every line passes through `redact`.
+ * a record of each stage for reports. Every line passes through `redact`. It records what
+ * failed and leaves the error as it is: giving errors their stage is the session's job.
  */
 export class Reporter {
   readonly #sink: LogSink | false;
@@ -55,6 +61,11 @@ export class Reporter {
   /** Stage results so far, in order. */
   get records(): readonly StageRecord[] {
     return this.#records;
+  }
+
+  /** The stage that failed last, if any. */
+  get failedStage(): StageName | undefined {
+    return this.#records.findLast((record) => !record.ok)?.stage;
   }
 
   addSecret(secret: string | undefined): void {
@@ -87,6 +98,7 @@ export class Reporter {
       done: (text) => {
         detail = text;
       },
+      note: (text) => this.line(`${stage.padEnd(8)} ${text}`),
     };
     try {
       const result = await body(progress);
@@ -95,9 +107,6 @@ export class Reporter {
     } catch (error) {
       const message = error instanceof Error ? error.message.split('\n')[0] : String(error);
       this.#finish(stage, false, started, message ?? '');
-      if (error instanceof Error && !('stage' in error && (error as { stage?: string }).stage)) {
-        (error as { stage?: string }).stage = stage;
-      }
       throw error;
     }
   }

@@ -1,28 +1,47 @@
-import type { MigrationConfig } from '../config/resolve-config.ts';
-import { DEFAULTS } from '../config/defaults.ts';
-import type { Reporter } from '../report/reporter.ts';
-import { startEmbeddedTarget } from './embedded/embedded-target.ts';
+import type { ResolvedConfig } from '../config/resolve-config.ts';
+import type { Reporter, StageRunner } from '../report/reporter.ts';
+import type { TeardownStack } from '../teardown/teardown-stack.ts';
 import type { StartedTarget } from './target.ts';
-import { urlTarget } from './url/url-target.ts';
 
-/** Starts the configured target and returns it reachable; the caller closes it. */
-export async function openTarget(config: MigrationConfig, reporter: Reporter): Promise<StartedTarget> {
-  if (config.target === 'kind') {
-    const { startKindTarget } = await import('./kind/kind-target.ts');
-    return startKindTarget(config, reporter);
+/** What a target needs from the session that starts it. */
+export interface TargetContext {
+  /** Runs a reported stage (`target`, or `cluster` and `forward` for Kind). */
+  readonly stage: StageRunner;
+  /** Everything the target opens goes here the moment it opens. */
+  readonly stack: TeardownStack;
+  /** For the secrets a target learns (a Secret's password) and for warnings. */
+  readonly reporter: Reporter;
+  /** Aborted when the session closes: a start in progress stops and cleans up. */
+  readonly signal: AbortSignal;
+}
+
+/**
+ * Starts the configured target, puts it on the stack, and returns it reachable. Each kind is
+ * imported only when chosen: the URL and embedded targets never load client-node.
+ */
+export async function openTarget(config: ResolvedConfig, context: TargetContext): Promise<StartedTarget> {
+  switch (config.target) {
+    case 'kind': {
+      const { startKindTarget } = await import('./kind/kind-target.ts');
+      return startKindTarget(config, context);
+    }
+    case 'url': {
+      const { urlTarget } = await import('./url/url-target.ts');
+      return context.stage('target', async (progress) => {
+        const target = context.stack.use('url target', urlTarget(config));
+        progress.done(`url: ${target.description}`);
+        return target;
+      });
+    }
+    case 'embedded': {
+      const { startEmbeddedTarget } = await import('./embedded/embedded-target.ts');
+      return context.stage('target', async (progress) => {
+        progress.waitingFor('the embedded Postgres 16 to start');
+        const target = await startEmbeddedTarget({ user: config.user, password: config.password, database: config.database, signal: context.signal });
+        context.stack.use(target.description, target);
+        progress.done(`embedded: ${target.description}`);
+        return target;
+      });
+    }
   }
-  return reporter.stage('target', async (progress) => {
-    const target =
-      config.target === 'url'
-        ? urlTarget(config.url!)
-        : await (progress.waitingFor('the embedded Postgres 16 to start'),
-          startEmbeddedTarget({
-            user: config.user ?? DEFAULTS.user,
-            password: config.password ?? DEFAULTS.password,
-            database: config.database ?? DEFAULTS.database,
-          }));
-    reporter.addSecret(target.connection.password);
-    progress.done(`${config.target}: ${target.description}`);
-    return target;
-  });
 }

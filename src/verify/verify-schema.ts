@@ -1,5 +1,5 @@
-import { sql, type Kysely } from 'kysely';
 import { VerificationError } from '../errors/errors.ts';
+import type { SqlConnection } from '../migrate/monthly-partitions.ts';
 import type { SchemaSpec } from '../schema/define-schema.ts';
 
 export interface VerifySchemaOptions {
@@ -7,8 +7,8 @@ export interface VerifySchemaOptions {
   readonly tables: readonly string[];
   /** Column-level expectations; relations not in it are only checked to exist. */
   readonly schema?: SchemaSpec;
-  /** Partitioned tables must have a partition for this date's month (UTC). @default new Date() */
-  readonly now?: Date;
+  /** Partitioned tables must have a partition that accepts this date (UTC). */
+  readonly now: Date;
 }
 
 interface ColumnRow {
@@ -25,20 +25,22 @@ const KIND_NAMES: Record<string, string> = { r: 'table', p: 'partitioned-table',
 /**
  * Checks that every required relation exists with the columns the schema promises (name,
  * type as `format_type` prints it, NOT NULL, default present), and that each partitioned
- * table has this month's partition. Returns nothing; throws one VerificationError that
- * lists every problem, so a user fixes them all in one go.
+ * table has a partition for today. Returns nothing; throws one VerificationError that lists
+ * every problem, so a user fixes them all in one go. Plain SQL: it runs on every apply.
  */
-export async function verifySchema(db: Kysely<any>, options: VerifySchemaOptions): Promise<void> {
+export async function verifySchema(db: SqlConnection, options: VerifySchemaOptions): Promise<void> {
   const tables = [...new Set(options.tables)];
   if (tables.length === 0) return;
-  const { rows } = await sql<ColumnRow>`
-    select c.relname as relation, c.relkind::text as relkind, a.attname as column,
+  const { rows } = (await db.query(
+    `select c.relname as relation, c.relkind::text as relkind, a.attname as column,
            format_type(a.atttypid, a.atttypmod) as type, a.attnotnull as not_null, a.atthasdef as has_default
     from pg_class c
     join pg_namespace n on n.oid = c.relnamespace and n.nspname = current_schema()
     left join pg_attribute a on a.attrelid = c.oid and a.attnum > 0 and not a.attisdropped
-    where c.relname = any(${tables}::text[]) and c.relkind in ('r', 'p', 'v', 'm')
-    order by c.relname, a.attnum`.execute(db);
+    where c.relname = any($1::text[]) and c.relkind in ('r', 'p', 'v', 'm')
+    order by c.relname, a.attnum`,
+    [tables],
+  )) as { rows: ColumnRow[] };
 
   const found = new Map<string, { kind: string; columns: Map<string, ColumnRow> }>();
   for (const row of rows) {
@@ -76,20 +78,44 @@ export async function verifySchema(db: Kysely<any>, options: VerifySchemaOptions
   }
 
   const partitioned = tables.filter((table) => found.get(table)?.kind === 'p');
-  if (partitioned.length > 0) {
-    const now = options.now ?? new Date();
-    const month = `${now.getUTCFullYear()}_${String(now.getUTCMonth() + 1).padStart(2, '0')}`;
-    const { rows: partitions } = await sql<{ parent: string; child: string }>`
-      select p.relname as parent, c.relname as child
-      from pg_inherits i join pg_class p on p.oid = i.inhparent join pg_class c on c.oid = i.inhrelid
-      where p.relname = any(${partitioned}::text[])`.execute(db);
-    for (const table of partitioned) {
-      const name = `${table}_${month}`;
-      if (!partitions.some((row) => row.parent === table && row.child === name)) {
-        problems.push(`partitioned table ${table} has no partition for the current month (${name}); inserts dated today would fail`);
-      }
-    }
-  }
+  if (partitioned.length > 0) problems.push(...(await partitionProblems(db, partitioned, options.now)));
 
   if (problems.length > 0) throw new VerificationError(problems);
+}
+
+/**
+ * Each partitioned table must accept a row dated today: a partition whose range bounds hold
+ * today's date, or a DEFAULT partition. Found by bounds, whatever the partitions are named.
+ */
+async function partitionProblems(db: SqlConnection, tables: readonly string[], now: Date): Promise<string[]> {
+  const today = now.toISOString().slice(0, 10);
+  const { rows } = (await db.query(
+    `select p.relname as parent, c.relname as child, pg_get_expr(c.relpartbound, c.oid) as bound
+     from pg_inherits i
+     join pg_class p on p.oid = i.inhparent
+     join pg_namespace n on n.oid = p.relnamespace and n.nspname = current_schema()
+     join pg_class c on c.oid = i.inhrelid
+     where p.relname = any($1::text[])`,
+    [tables],
+  )) as { rows: { parent: string; child: string; bound: string | null }[] };
+  const problems: string[] = [];
+  for (const table of tables) {
+    const accepts = rows.some((row) => row.parent === table && row.bound !== null && boundHolds(row.bound, today));
+    if (!accepts) problems.push(`partitioned table ${table} has no partition for today (${today}); inserts dated today would fail`);
+  }
+  return problems;
+}
+
+/** `FOR VALUES FROM ('2026-11-01') TO ('2026-12-01')` or `DEFAULT`; MINVALUE/MAXVALUE are open ends. */
+function boundHolds(bound: string, today: string): boolean {
+  if (/^DEFAULT$/i.test(bound.trim())) return true;
+  const range = /^FOR VALUES FROM \((.*)\) TO \((.*)\)$/i.exec(bound.trim());
+  if (!range) return false;
+  const value = (text: string): string | null => {
+    const literal = /^'([^']*)'/.exec(text.trim());
+    return literal ? literal[1]!.slice(0, 10) : null; // MINVALUE / MAXVALUE
+  };
+  const from = value(range[1]!);
+  const to = value(range[2]!);
+  return (from === null || from <= today) && (to === null || today < to);
 }

@@ -1,4 +1,3 @@
-import { sql } from 'kysely';
 import { describe, expect, test } from 'vitest';
 import {
   applyAuditMigrations,
@@ -12,6 +11,9 @@ import {
 import { connect } from '../../src/postgres/connect.ts';
 import { freshDatabase } from '../support/fresh-database.ts';
 import { collector, refused } from '../support/log-sink.ts';
+
+/** The calendar of these tests: partitions and verification follow it, never the wall clock. */
+const NOW = new Date('2025-06-15T12:00:00Z');
 
 describe('public API on the shipped DS schema', () => {
   test('availableMigrations lists names, tables and dependencies in application order', async () => {
@@ -38,24 +40,22 @@ describe('public API on the shipped DS schema', () => {
 
   test('verifyMigrations lists every missing table, changed column and missing partition at once', async () => {
     await using db = await freshDatabase('api');
-    await applyAuditMigrations({ url: db.url, logger: false });
-    const kysely = await connect(db.connection);
-    const now = new Date();
-    const month = `${now.getUTCFullYear()}_${String(now.getUTCMonth() + 1).padStart(2, '0')}`;
+    await applyAuditMigrations({ url: db.url, logger: false, now: NOW });
+    const pg = await connect(db.connection);
     try {
-      await sql`alter table audit_events alter column actor_id type text`.execute(kysely);
-      await sql`alter table audit_events add column surprise int`.execute(kysely);
-      await sql`drop table ${sql.table(`audit_events_${month}`)}`.execute(kysely);
+      await pg.query('alter table audit_events alter column actor_id type text');
+      await pg.query('alter table audit_events add column surprise int');
+      await pg.query('drop table audit_events_2025_06');
     } finally {
-      await kysely.destroy();
+      await pg.close();
     }
-    const error = await verifyMigrations({ url: db.url, tables: ['audit_events', 'notification_audit'], logger: false }).catch((e: unknown) => e);
+    const error = await verifyMigrations({ url: db.url, tables: ['audit_events', 'notification_audit'], logger: false, now: NOW }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(VerificationError);
     expect((error as VerificationError).problems).toEqual([
       'column audit_events.actor_id is text, expected character varying(255)',
       'unexpected column audit_events.surprise',
       'missing table notification_audit',
-      `partitioned table audit_events has no partition for the current month (audit_events_${month}); inserts dated today would fail`,
+      'partitioned table audit_events has no partition for today (2025-06-15); inserts dated today would fail',
     ]);
   });
 

@@ -5,15 +5,69 @@ import { ConfigError } from '../../src/errors/errors.ts';
 describe('resolveConfig', () => {
   test('an empty block means the embedded target, all tables and the documented defaults', () => {
     expect(resolveConfig({})).toEqual({
+      source: 'configuration',
       target: 'embedded',
-      service: 'postgresql',
-      port: 5432,
+      user: 'slm_user',
+      password: 'test_password',
+      database: 'action_history',
       tables: [],
+      migrations: undefined,
       partitions: { monthsBack: 1, monthsAhead: 3 },
-      readyTimeoutMs: 300_000,
       verify: true,
+      isolate: false,
     });
     expect(Object.isFrozen(resolveConfig({}))).toBe(true);
+  });
+
+  test('the Kind target carries its own keys with defaults, and only explicit credentials', () => {
+    expect(resolveConfig({ namespace: 'kubernaut-system', user: 'me' })).toMatchObject({
+      target: 'kind',
+      namespace: 'kubernaut-system',
+      service: 'postgresql',
+      port: 5432,
+      readyTimeoutMs: 300_000,
+      credentials: { user: 'me' },
+    });
+  });
+
+  test('a URL keeps every parameter; credentials given apart complete it, defaults fill the rest', () => {
+    const config = resolveConfig({ url: 'postgres://db.example:6543/?sslmode=require&application_name=gw', password: 'from-env' });
+    expect(config.target === 'url' && config.connection).toEqual({
+      host: 'db.example',
+      port: 6543,
+      user: 'slm_user',
+      password: 'from-env',
+      database: 'action_history',
+      params: { sslmode: 'require', application_name: 'gw' },
+    });
+  });
+
+  test('credentials that contradict the URL are a usage error naming the key, never the password', () => {
+    const attempt = () =>
+      resolveConfig({ url: 'postgres://u:url-secret@h/d', password: 'other-secret' }, { source: 'command line', credentialSources: { password: 'E2E_MIGRATIONS_PASSWORD' } });
+    expect(attempt).toThrow(ConfigError);
+    expect(attempt).toThrow('command line: E2E_MIGRATIONS_PASSWORD contradicts the password in "url"');
+    try {
+      attempt();
+    } catch (error) {
+      expect((error as ConfigError).exitCode).toBe(2);
+      expect((error as ConfigError).details.key).toBe('password');
+      expect((error as Error).message).not.toMatch(/url-secret|other-secret/);
+    }
+    expect(() => resolveConfig({ url: 'postgres://u@h/d', user: 'v' })).toThrow('"user" "v" contradicts the user "u" in "url"');
+  });
+
+  test('E2E_MIGRATIONS_TARGET_URL replaces the target and keeps tables and options', () => {
+    const config = resolveConfig(
+      { namespace: 'kubernaut-system', kindCluster: 'e2e', secret: 's', tables: ['audit_events'], partitions: { monthsAhead: 1 }, isolate: 'file' },
+      { source: 'svc/vitest.config.ts', targetUrl: { url: 'postgres://u:p@db:5432/shared', from: 'E2E_MIGRATIONS_TARGET_URL' } },
+    );
+    expect(config).toMatchObject({ target: 'url', url: 'postgres://u:p@db:5432/shared', tables: ['audit_events'], partitions: { monthsBack: 1, monthsAhead: 1 }, isolate: 'file' });
+    expect(() => resolveConfig({}, { source: 'x.ts', targetUrl: { url: 'mysql://x', from: 'E2E_MIGRATIONS_TARGET_URL' } })).toThrow(
+      /E2E_MIGRATIONS_TARGET_URL with x\.ts.*"url"/,
+    );
+    // The block itself is still checked: a typo is named even when the target is replaced.
+    expect(() => resolveConfig({ verfy: true }, { source: 'x.ts', targetUrl: { url: 'postgres://h/d', from: 'E2E_MIGRATIONS_TARGET_URL' } })).toThrow('unknown key "verfy"');
   });
 
   test('the target follows from the keys given', () => {
@@ -34,8 +88,12 @@ describe('resolveConfig', () => {
     [{ url: 'postgres://x/y', namespace: 'a' }, 'namespace', '"namespace" only apply to the Kind target, but the target is "url"'],
     [{ target: 'kind', namespace: 'a', url: 'postgres://x/y' }, 'url', '"url" cannot be combined with target "kind"'],
     [{ target: 'embedded', kubeconfig: '/k' }, 'kubeconfig', '"kubeconfig" only apply to the Kind target'],
+    // Kind-only keys never fall back to another target silently.
+    [{ service: 'pg', readyTimeoutMs: 5 }, 'namespace', '"namespace" is required for the Kind target (the namespace of the "pg" Service)'],
+    [{ target: 'embedded', port: 5433 }, 'port', '"port" only apply to the Kind target, but the target is "embedded" (add "namespace" for Kind)'],
+    [{ isolate: 'worker' }, 'isolate', '"isolate": must be "file" or false'],
   ])('%j is refused naming the key %s', (input, key, message) => {
-    const attempt = () => resolveConfig(input, 'vitest.config.ts');
+    const attempt = () => resolveConfig(input, { source: 'vitest.config.ts' });
     expect(attempt).toThrow(ConfigError);
     expect(attempt).toThrow(message);
     expect(attempt).toThrow(/^(invalid )?vitest\.config\.ts/);
@@ -53,9 +111,7 @@ describe('resolveConfig', () => {
       namespace: 'kubernaut-system',
       kubeconfig: '/home/me/.kube/kind',
       service: 'postgresql',
-      user: 'slm_user',
-      password: 'test_password',
-      database: 'action_history',
+      credentials: { user: 'slm_user', password: 'test_password', database: 'action_history' },
       tables: [],
     });
   });

@@ -1,10 +1,9 @@
 import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { sql, type Kysely } from 'kysely';
 import { afterEach, describe, expect, test } from 'vitest';
 import { ConfigError, MigrationError } from '../../src/errors/errors.ts';
-import { connect } from '../../src/postgres/connect.ts';
+import { connect, type Postgres } from '../../src/postgres/connect.ts';
 import { readLedger } from '../../src/migrate/ledger.ts';
 import { loadMigrations } from '../../src/migrate/load-migrations.ts';
 import { migrate, rollback } from '../../src/migrate/migrate.ts';
@@ -17,15 +16,18 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-async function database(): Promise<{ fresh: FreshDatabase; db: Kysely<any> }> {
+/** What every run passes: a fixed clock, the default window. */
+const OPTIONS = { now: new Date('2025-06-15T12:00:00Z'), partitions: { monthsBack: 1, monthsAhead: 3 } };
+
+async function database(): Promise<{ fresh: FreshDatabase; db: Postgres }> {
   const fresh = await freshDatabase('engine');
   const db = await connect(fresh.connection);
-  cleanups.push(() => fresh.drop(), () => db.destroy());
+  cleanups.push(() => fresh.drop(), () => db.close());
   return { fresh, db };
 }
 
-async function tablesIn(db: Kysely<any>): Promise<string[]> {
-  const { rows } = await sql<{ t: string }>`select tablename as t from pg_tables where schemaname = 'public' order by 1`.execute(db);
+async function tablesIn(db: Postgres): Promise<string[]> {
+  const { rows } = await db.query<{ t: string }>(`select tablename as t from pg_tables where schemaname = 'public' order by 1`);
   return rows.map((r) => r.t);
 }
 
@@ -33,14 +35,14 @@ describe('migrate', () => {
   test('applies everything once, records name and checksum, and a re-run applies nothing', async () => {
     const { db } = await database();
     const set = await loadMigrations(fixture('kysely-basic'));
-    const first = await migrate(db, set, selectMigrations(set, []));
+    const first = await migrate(db, set, selectMigrations(set, []), OPTIONS);
     expect(first.applied).toEqual(['001_accounts', '002_orders', '003_events']);
     expect(await tablesIn(db)).toEqual(['accounts', 'e2e_migration', 'e2e_migration_checksum', 'e2e_migration_lock', 'events', 'orders']);
     const ledger = await readLedger(db);
     expect([...ledger.keys()]).toEqual(['001_accounts', '002_orders', '003_events']);
     for (const migration of set.migrations) expect(ledger.get(migration.name)?.checksum).toBe(migration.checksum);
 
-    const second = await migrate(db, set, selectMigrations(set, []));
+    const second = await migrate(db, set, selectMigrations(set, []), OPTIONS);
     expect(second.applied).toEqual([]);
     expect(second.alreadyApplied).toEqual(['001_accounts', '002_orders', '003_events']);
   });
@@ -48,13 +50,13 @@ describe('migrate', () => {
   test('a selection applies exactly its transitive needs, and later selections compose', async () => {
     const { db } = await database();
     const set = await loadMigrations(fixture('kysely-basic'));
-    const gateway = await migrate(db, set, selectMigrations(set, ['events']));
+    const gateway = await migrate(db, set, selectMigrations(set, ['events']), OPTIONS);
     expect(gateway.applied).toEqual(['003_events']);
     expect(await tablesIn(db)).not.toContain('accounts');
 
     // A second service needs `orders`: its dependency `accounts` comes along, and the
     // migration named before the already applied one is still applied.
-    const storage = await migrate(db, set, selectMigrations(set, ['orders']));
+    const storage = await migrate(db, set, selectMigrations(set, ['orders']), OPTIONS);
     expect(storage.applied).toEqual(['001_accounts', '002_orders']);
     expect(await tablesIn(db)).toEqual(expect.arrayContaining(['accounts', 'orders', 'events']));
   });
@@ -69,7 +71,7 @@ describe('migrate', () => {
   test('a migration that fails mid-way leaves nothing of itself and names the migration and the Postgres error', async () => {
     const { db } = await database();
     const set = await loadMigrations(fixture('kysely-failing'));
-    const error = await migrate(db, set, selectMigrations(set, [])).catch((e: unknown) => e);
+    const error = await migrate(db, set, selectMigrations(set, []), OPTIONS).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(MigrationError);
     const failure = error as MigrationError;
     expect(failure.message).toContain('could not apply migration "002_broken"');
@@ -88,14 +90,14 @@ describe('migrate', () => {
     cleanups.push(() => rm(dir, { recursive: true, force: true }));
     await cp(fixture('kysely-basic'), dir, { recursive: true });
     const original = await loadMigrations(dir);
-    await migrate(db, original, selectMigrations(original, ['accounts']));
+    await migrate(db, original, selectMigrations(original, ['accounts']), OPTIONS);
 
     const copy = join(dir, 'edited');
     await cp(fixture('kysely-basic'), copy, { recursive: true });
     const file = join(copy, '001_accounts.ts');
     await writeFile(file, (await readFile(file, 'utf8')).replace("'text'", "'varchar(100)'"));
     const edited = await loadMigrations(copy);
-    const error = await migrate(db, edited, selectMigrations(edited, [])).catch((e: unknown) => e);
+    const error = await migrate(db, edited, selectMigrations(edited, []), OPTIONS).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(MigrationError);
     expect((error as Error).message).toMatch(/migration "001_accounts" changed after being applied/);
     expect(await tablesIn(db)).not.toContain('orders');
@@ -118,9 +120,9 @@ describe('migrate', () => {
       Array.from({ length: 8 }, async () => {
         const db = await connect(fresh.connection);
         try {
-          return await migrate(db, set, selectMigrations(set, []));
+          return await migrate(db, set, selectMigrations(set, []), OPTIONS);
         } finally {
-          await db.destroy();
+          await db.close();
         }
       }),
     );
@@ -133,8 +135,8 @@ describe('migrate', () => {
   test('rollback runs down in reverse order of application, to a named migration or to nothing', async () => {
     const { db } = await database();
     const set = await loadMigrations(fixture('kysely-basic'));
-    await migrate(db, set, selectMigrations(set, ['events']));
-    await migrate(db, set, selectMigrations(set, ['orders']));
+    await migrate(db, set, selectMigrations(set, ['events']), OPTIONS);
+    await migrate(db, set, selectMigrations(set, ['orders']), OPTIONS);
     expect(await rollback(db, set, { to: '001_accounts' })).toEqual(['002_orders']);
     expect(await tablesIn(db)).toEqual(expect.arrayContaining(['accounts', 'events']));
     expect(await tablesIn(db)).not.toContain('orders');

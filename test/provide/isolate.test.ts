@@ -1,10 +1,15 @@
 import pg from 'pg';
 import { describe, expect, inject, test } from 'vitest';
-import { resolveConfig } from '../../src/config/resolve-config.ts';
+import type { MigrationConfigInput } from '../../src/config/config-schema.ts';
+import { formatConnectionString } from '../../src/postgres/connection-string.ts';
 import { cloneDatabase, dropClones } from '../../src/provide/clone.ts';
 import { assertClonePrefix, clonePrefix, templateName } from '../../src/provide/clone-names.ts';
 import { ensureTemplate } from '../../src/provide/template.ts';
+import { startSession } from '../../src/session/start-session.ts';
 import { freshDatabase } from '../support/fresh-database.ts';
+
+/** A session on a URL, as the runners open one (quiet). */
+const session = (url: string, block: MigrationConfigInput) => startSession({ url, ...block, logger: false });
 
 const key = (checksum: string) => ({ kind: 'kysely', migrations: [{ name: '0010_audit_events', checksum }], partitions: { monthsBack: 1, monthsAhead: 3 } });
 
@@ -38,8 +43,10 @@ describe('template and clone names', () => {
 describe('ensureTemplate, cloneDatabase, dropClones on a real server', () => {
   test('parallel setups: one builds the template, the others reuse it; clones in parallel; the sweep drops only the clones', async () => {
     await using db = await freshDatabase('iso');
-    const config = resolveConfig({ url: db.url, tables: ['audit_events'], partitions: { monthsBack: 0, monthsAhead: 1 } });
-    const results = await Promise.all([1, 2, 3].map(() => ensureTemplate(db.connection, config)));
+    const block = { tables: ['audit_events'], partitions: { monthsBack: 0, monthsAhead: 1 } };
+    const sessions = await Promise.all([1, 2, 3].map(() => session(db.url, block)));
+    const results = await Promise.all(sessions.map((s) => ensureTemplate(s)));
+    await Promise.all(sessions.map((s) => s.close()));
     const name = results[0]!.name;
     expect(results.every((r) => r.name === name)).toBe(true);
     expect(results.filter((r) => r.built)).toHaveLength(1);
@@ -66,13 +73,15 @@ describe('ensureTemplate, cloneDatabase, dropClones on a real server', () => {
 
   test('a template left half-built (not marked IS_TEMPLATE) is dropped and rebuilt', async () => {
     await using db = await freshDatabase('iso_half');
-    const config = resolveConfig({ url: db.url, tables: ['audit_events'], partitions: { monthsBack: 2, monthsAhead: 0 } });
-    const { name } = await ensureTemplate(db.connection, config);
+    const block = { tables: ['audit_events'], partitions: { monthsBack: 2, monthsAhead: 0 } };
+    const first = await session(db.url, block);
+    const { name } = await ensureTemplate(first).finally(() => first.close());
     const admin = new pg.Client({ ...inject('pgAdmin') });
     await admin.connect();
     await admin.query(`ALTER DATABASE ${pg.escapeIdentifier(name)} IS_TEMPLATE false`);
     await admin.end();
-    const again = await ensureTemplate(db.connection, config);
+    await using second = await session(db.url, block);
+    const again = await ensureTemplate(second);
     expect(again).toMatchObject({ name, built: true });
     expect(await databases(name)).toEqual([{ datname: name, datistemplate: true }]);
   });
@@ -86,10 +95,10 @@ describe('ensureTemplate, cloneDatabase, dropClones on a real server', () => {
     await admin.query(`GRANT ALL ON SCHEMA public TO ${pg.escapeIdentifier(role)}`);
     await admin.end();
     try {
-      const connection = { ...db.connection, user: role, password: 'nocreate-pw' };
+      const url = formatConnectionString({ ...db.connection, user: role, password: 'nocreate-pw' });
       // A partition window of its own: a template no other test built on this server yet.
-      const config = resolveConfig({ url: db.url, tables: ['audit_events'], partitions: { monthsBack: 7, monthsAhead: 2 } });
-      await expect(ensureTemplate(connection, config)).rejects.toThrow(`may not create databases; isolate: 'file' needs a user with CREATEDB`);
+      await using limited = await session(url, { tables: ['audit_events'], partitions: { monthsBack: 7, monthsAhead: 2 } });
+      await expect(ensureTemplate(limited)).rejects.toThrow(`may not create databases; isolate: 'file' needs a user with CREATEDB`);
     } finally {
       const cleanup = new pg.Client({ ...inject('pgAdmin') });
       await cleanup.connect();

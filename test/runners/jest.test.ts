@@ -47,7 +47,7 @@ describe('e2e-migrations/jest on a real Jest', () => {
   test('a failing setup names the stage and the cause, and keeps the password out', async () => {
     const run = await jest('jest-project', [], { env: { FIXTURE_URL: 'postgres://slm_user:jest-secret-pw@127.0.0.1:1/action_history' } });
     expect(run.code).toBe(1);
-    expect(stageResults(run.output)).toEqual(['target ok', 'migrate FAILED']);
+    expect(stageResults(run.output)).toEqual(['target ok', 'migrate FAILED', 'teardown ok']);
     expect(run.output).toContain('e2e-migrations (jest global setup): migrate failed: cannot connect to Postgres at 127.0.0.1:1');
     expect(run.output).not.toContain('jest-secret-pw');
     expect(run.output).not.toMatch(/Tests:/);
@@ -85,7 +85,7 @@ describe('e2e-migrations/jest on a real Jest', () => {
     expect(run.output).toMatch(/provide\s+ok\s+\d+ ms\s+2 clones of e2e_tpl_[0-9a-f]{16}, one per Jest worker/);
     const clones = [...run.output.matchAll(/CLONE (\S+) worker (\d)/g)].map((m) => m[1]!);
     expect(new Set(clones).size).toBe(2);
-    expect(run.output).toMatch(/teardown\s+ok\s+\d+ ms\s+dropped 2 clones of e2e_tpl_/);
+    expect(run.output).toMatch(/teardown\s+ok\s+\d+ ms\s+dropped 2 clones of e2e_tpl_\w+; closed /);
     const client = new pg.Client({ connectionString: db.url });
     await client.connect();
     const { rows } = await client.query<{ datname: string }>('select datname from pg_database where datname = any($1)', [clones]);

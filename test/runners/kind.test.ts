@@ -51,8 +51,8 @@ describe('the runners against Kind, through the Kubernetes API simulator', () =>
     sim.faults.forbidPortForward();
     const run = await vitest('vitest-project', ['--config', 'vitest.kind.config.ts'], { env: { FIXTURE_KUBECONFIG: sim.kubeconfigPath } });
     expect(run.code).toBe(1);
-    expect(stageResults(run.output)).toEqual(['cluster ok', 'forward FAILED']);
-    expect(run.output).toMatch(/E2eMigrationsSetupError: e2e-migrations \(vitest global setup\): forward failed: .*forbidden/);
+    expect(stageResults(run.output)).toEqual(['cluster ok', 'forward FAILED', 'teardown ok']);
+    expect(run.output).toMatch(/SetupError: e2e-migrations \(vitest global setup\): forward failed: .*forbidden/);
     expect(run.output).not.toContain(inject('pgAdmin').password);
   });
 

@@ -60,9 +60,9 @@ describe('e2e-migrations/vitest on a real Vitest', () => {
   test('a failing setup names the stage and the cause, runs no test, and keeps the password out', async () => {
     const run = await vitest('vitest-project', ['--config', 'vitest.unreachable.config.ts']);
     expect(run.code).toBe(1);
-    expect(stageResults(run.output)).toEqual(['target ok', 'migrate FAILED']);
+    expect(stageResults(run.output)).toEqual(['target ok', 'migrate FAILED', 'teardown ok']);
     expect(run.output).toContain(
-      'E2eMigrationsSetupError: e2e-migrations (vitest global setup): migrate failed: cannot connect to Postgres at 127.0.0.1:1 (database "action_history", user "slm_user")',
+      'SetupError: e2e-migrations (vitest global setup): migrate failed: cannot connect to Postgres at 127.0.0.1:1 (database "action_history", user "slm_user")',
     );
     expect(run.output).not.toMatch(/✓|Tests\s+\d+ passed/);
     expect(run.output).not.toContain('unreachable-secret-pw');
@@ -96,7 +96,7 @@ describe('e2e-migrations/vitest on a real Vitest', () => {
     expect(clones).toHaveLength(2);
     expect(new Set(clones).size).toBe(2);
     for (const clone of clones) expect(clone.startsWith(`${template![1]}_`)).toBe(true);
-    expect(first.output).toMatch(/teardown\s+ok\s+\d+ ms\s+dropped 2 clones of e2e_tpl_/);
+    expect(first.output).toMatch(/teardown\s+ok\s+\d+ ms\s+dropped 2 clones of e2e_tpl_\w+; closed /);
 
     const left = await query<{ datname: string; datistemplate: boolean }>(db.url, 'select datname, datistemplate from pg_database where datname like $1', ['e2e_tpl_%']);
     expect(left).toContainEqual({ datname: template![1], datistemplate: true });

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { inject } from 'vitest';
-import { connectionUrl, type ConnectionInfo } from '../../src/target/target.ts';
+import { formatConnectionString, type ConnectionInfo } from '../../src/postgres/connection-string.ts';
 
 export interface FreshDatabase extends AsyncDisposable {
   readonly connection: ConnectionInfo;
@@ -21,7 +21,7 @@ export async function freshDatabase(prefix = 't'): Promise<FreshDatabase> {
     dropped = true;
     await withAdmin(admin, (client) => client.query(`DROP DATABASE IF EXISTS ${client.escapeIdentifier(name)} WITH (FORCE)`));
   };
-  return { connection, url: connectionUrl(connection), drop, [Symbol.asyncDispose]: drop };
+  return { connection, url: formatConnectionString(connection), drop, [Symbol.asyncDispose]: drop };
 }
 
 async function withAdmin<T>(admin: ConnectionInfo, body: (client: pg.Client) => Promise<T>): Promise<T> {

@@ -1,6 +1,6 @@
 import type { TestProject } from 'vitest/node';
 import { startEmbeddedTarget } from '../../src/target/embedded/embedded-target.ts';
-import type { ConnectionInfo } from '../../src/target/target.ts';
+import type { ConnectionInfo } from '../../src/postgres/connection-string.ts';
 
 declare module 'vitest' {
   export interface ProvidedContext {

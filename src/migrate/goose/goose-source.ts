@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { sql, type Kysely } from 'kysely';
+import type { Kysely } from 'kysely';
 import { MigrationError } from '../../errors/errors.ts';
 import { checksumOfStatements } from '../checksum.ts';
 import { createdRelations, parseGooseFile, type GooseFile } from './goose-parser.ts';
@@ -30,6 +30,7 @@ export async function loadGooseMigrations(directory: string, files: readonly str
         file: join(directory, file),
         tables: Object.freeze(createdRelations(goose.up).filter((table) => !tablesSoFar.has(table))),
         dependsOn: Object.freeze(previous ? [previous.name] : []),
+        monthlyPartitions: Object.freeze([]),
         checksum: checksumOfStatements(goose.up, goose.transactional),
         transactional: goose.transactional,
         up: (db: Kysely<any>) => runStatements(db, name, goose, goose.up),
@@ -42,6 +43,9 @@ export async function loadGooseMigrations(directory: string, files: readonly str
 }
 
 async function runStatements(db: Kysely<any>, name: string, goose: GooseFile, statements: readonly string[]): Promise<void> {
+  // Runs inside Kysely's Migrator, so Kysely is loaded by then; importing it here keeps a
+  // goose directory with nothing to apply from loading it.
+  const { sql } = await import('kysely');
   for (const [index, statement] of statements.entries()) {
     try {
       // The statement is the migration's own SQL text, run as written: that is what a

@@ -1,6 +1,8 @@
+import { formatConnectionString } from '../../postgres/connection-string.ts';
 import { cloneDatabase } from '../../provide/clone.ts';
-import { connectionUrl } from '../../target/target.ts';
-import { SetupFailure, startRunnerSession } from '../runner-session.ts';
+import { assertNodeVersion } from '../../util/assert-node-version.ts';
+import { displayPath } from '../../util/display-path.ts';
+import { setupError, startRunnerSession } from '../runner-session.ts';
 import { readJestBlock } from './read-jest-block.ts';
 import { jestRuns } from './state.ts';
 
@@ -28,27 +30,29 @@ export const CLONE_URL_ENV_PREFIX = 'E2E_MIGRATIONS_CLONE_URL_';
  * `e2e-migrations/jest/global-teardown` closes it all.
  */
 export default async function globalSetup(globalConfig: JestGlobalConfig, projectConfig: JestProjectConfig): Promise<void> {
+  assertNodeVersion();
   let block;
   try {
     block = await readJestBlock(projectConfig);
   } catch (error) {
-    throw SetupFailure.from(error, 'jest', []);
+    throw setupError(error, 'jest', 'config', []);
   }
-  const session = await startRunnerSession({ runner: 'jest', ...block });
+  const session = await startRunnerSession({ runner: 'jest', raw: block.raw, source: displayPath(block.configFile) });
   const env: Record<string, string> = { ...session.env };
   try {
     if (session.provided.isolate) {
       const { template, clonePrefix } = session.provided.isolate;
       const workers = Math.max(1, Number(globalConfig.maxWorkers) || 1);
-      await session.reporter.stage('provide', async (progress) => {
-        const clones = await Promise.all(Array.from({ length: workers }, () => cloneDatabase(session.prepared.connection, template, clonePrefix)));
-        clones.forEach((clone, index) => (env[`${CLONE_URL_ENV_PREFIX}${index + 1}`] = connectionUrl(clone)));
+      const { connection } = session.session.target;
+      await session.session.stage('provide', async (progress) => {
+        const clones = await Promise.all(Array.from({ length: workers }, () => cloneDatabase(connection, template, clonePrefix)));
+        clones.forEach((clone, index) => (env[`${CLONE_URL_ENV_PREFIX}${index + 1}`] = formatConnectionString(clone)));
         progress.done(`${workers} clone${workers === 1 ? '' : 's'} of ${template}, one per Jest worker`);
       });
     }
   } catch (error) {
     await session.close();
-    throw SetupFailure.from(error, 'jest', [session.prepared.connection.password]);
+    throw setupError(error, 'jest', 'provide', [session.session.target.connection.password]);
   }
   const previousEnv = Object.fromEntries(Object.keys(env).map((key) => [key, process.env[key]]));
   Object.assign(process.env, env);

@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ConfigError } from '../../errors/errors.ts';
-import { displayPath } from '../../config/runner-block.ts';
+import { displayPath } from '../../util/display-path.ts';
 
 /** Per-service config files looked for next to the Jest config (its rootDir), in this order. */
 export const CONFIG_FILES = ['e2e-migrations.config.json', 'e2e-migrations.config.mjs', 'e2e-migrations.config.js'] as const;

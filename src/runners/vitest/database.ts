@@ -3,7 +3,7 @@ import pg from 'pg';
 import { expect, inject } from 'vitest';
 import { cloneDatabase } from '../../provide/clone.ts';
 import type { Database } from '../../schema/ds-v1.ts';
-import { connectionUrl, parseConnectionUrl } from '../../target/target.ts';
+import { formatConnectionString, parseConnectionString } from '../../postgres/connection-string.ts';
 import { ENV, providedFromEnv, type ProvidedDatabase } from '../../provide/provided.ts';
 import './types.ts';
 
@@ -48,8 +48,8 @@ export async function databaseUrl(): Promise<string> {
   const file = expect.getState().testPath ?? '';
   let clone = clones().get(file);
   if (!clone) {
-    clone = cloneDatabase(parseConnectionUrl(provided.url), template, clonePrefix).then((connection) => {
-      const url = connectionUrl(connection);
+    clone = import('../../provide/clone.ts').then(({ cloneDatabase }) => cloneDatabase(parseConnectionString(provided.url), template, clonePrefix)).then((connection) => {
+      const url = formatConnectionString(connection);
       process.env[ENV.databaseUrl] = url;
       process.env[ENV.url] = url;
       process.env[ENV.database] = connection.database;
@@ -76,6 +76,7 @@ export interface TestDatabaseOptions {
  * ```
  */
 export async function testDatabase<DB = Database>(options: TestDatabaseOptions = {}): Promise<Kysely<DB>> {
+  const [{ Kysely, PostgresDialect }, { default: pg }] = await Promise.all([import('kysely'), import('pg')]);
   const pool = new pg.Pool({ connectionString: await databaseUrl(), max: options.poolSize ?? 4, application_name: 'e2e-migrations test' });
   // A clone dropped WITH (FORCE) at teardown terminates idle clients: not a test failure.
   pool.on('error', () => {});

@@ -1,4 +1,5 @@
 import type { TestProject } from 'vitest/node';
+import { assertNodeVersion } from '../../util/assert-node-version.ts';
 import './types.ts';
 
 /*
@@ -21,12 +22,13 @@ export type { Database } from '../../schema/ds-v1.ts';
  * rerun is preceded by a quick re-verification.
  */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
-  const { startRunnerSession } = await import('../runner-session.ts');
-  const configFile = project.vite.config.configFile ?? project.config.root;
+  assertNodeVersion();
+  const [{ startRunnerSession }, { displayPath }] = await Promise.all([import('../runner-session.ts'), import('../../util/display-path.ts')]);
+  const configFile = displayPath(project.vite.config.configFile ?? project.config.root);
   const session = await startRunnerSession({
     runner: 'vitest',
     raw: (project.config as { migrations?: unknown }).migrations,
-    configFile: project.name ? `${configFile} (project "${project.name}")` : configFile,
+    source: project.name ? `${configFile} (project "${project.name}")` : configFile,
   });
   project.provide('e2eMigrations', session.provided);
   project.config.env = { ...project.config.env, ...session.env };

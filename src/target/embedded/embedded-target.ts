@@ -6,7 +6,9 @@ import { DatabaseError } from '../../errors/errors.ts';
 import { ensureEmbeddedBinaries } from './embedded-binaries.ts';
 import { holdEmbeddedServer, keepExitCode } from './exit-hook.ts';
 import { freePort } from '../../util/free-port.ts';
-import { once, type ConnectionInfo, type StartedTarget } from '../target.ts';
+import { connectionInfo, type ConnectionInfo } from '../../postgres/connection-string.ts';
+import { once } from '../../util/once.ts';
+import type { StartedTarget } from '../target.ts';
 
 export interface EmbeddedTargetOptions {
   readonly user: string;
@@ -16,6 +18,8 @@ export interface EmbeddedTargetOptions {
   readonly port?: number;
   /** Called with the server's own log lines (quiet by default). */
   readonly onLog?: (line: string) => void;
+  /** Aborts a start in progress. */
+  readonly signal?: AbortSignal;
 }
 
 /**
@@ -71,7 +75,7 @@ export async function startEmbeddedTarget(options: EmbeddedTargetOptions): Promi
         : `: ${(error as Error).message.split('\n')[0]}`;
     throw new DatabaseError(`could not start the embedded Postgres on 127.0.0.1:${port}${hint}`, { host: '127.0.0.1', port }, { cause: error });
   }
-  const connection: ConnectionInfo = Object.freeze({
+  const connection: ConnectionInfo = connectionInfo({
     host: '127.0.0.1',
     port,
     user: options.user,

@@ -1,21 +1,23 @@
 import { CoreV1Api } from '@kubernetes/client-node';
+import { completeCredentials } from '../../config/defaults.ts';
+import type { KindConfig } from '../../config/resolve-config.ts';
+import { connectionInfo } from '../../postgres/connection-string.ts';
+import type { TargetContext } from '../open-target.ts';
+import type { StartedTarget } from '../target.ts';
 import { loadKubeConfig } from './load-kube-config.ts';
+import { startPortForward } from './port-forward-server.ts';
 import { readCredentials } from './read-credentials.ts';
 import { waitForReadyPod } from './wait-for-ready-pod.ts';
-import type { MigrationConfig } from '../../config/resolve-config.ts';
-import { DEFAULTS } from '../../config/defaults.ts';
-import { startPortForward } from './port-forward-server.ts';
-import type { Reporter } from '../../report/reporter.ts';
-import { once, type StartedTarget } from '../target.ts';
 
 /**
  * The Kind target: find the cluster, resolve the Postgres Service to a Ready pod, read
- * credentials, and open a port-forward on 127.0.0.1. Closing it closes the forward.
+ * credentials (stage `cluster`), and open a port-forward on 127.0.0.1 (stage `forward`),
+ * which goes on the session's teardown stack as soon as it listens.
  */
-export async function startKindTarget(config: MigrationConfig, reporter: Reporter): Promise<StartedTarget> {
-  const namespace = config.namespace!;
-  const { service } = config;
-  const found = await reporter.stage('cluster', async (progress) => {
+export async function startKindTarget(config: KindConfig, context: TargetContext): Promise<StartedTarget> {
+  const { namespace, service } = config;
+  const { reporter } = context;
+  const found = await context.stage('cluster', async (progress) => {
     progress.waitingFor(config.kindCluster ? `the kubeconfig of Kind cluster "${config.kindCluster}"` : 'the kubeconfig');
     const cluster = await loadKubeConfig({
       ...(config.kubeconfig ? { kubeconfig: config.kubeconfig } : {}),
@@ -25,19 +27,13 @@ export async function startKindTarget(config: MigrationConfig, reporter: Reporte
     const core = cluster.kc.makeApiClient(CoreV1Api);
     const query = { namespace, service, timeoutMs: config.readyTimeoutMs, server: cluster.server, onWait: (what: string) => progress.waitingFor(what) };
     const pod = await waitForReadyPod(core, query);
-    const fromSecret = config.secret ? await readCredentials(core, namespace, config.secret) : {};
-    // Explicit values win, then the Secret, then the defaults.
-    const credentials = {
-      user: config.user ?? fromSecret.user ?? DEFAULTS.user,
-      password: config.password ?? fromSecret.password ?? DEFAULTS.password,
-      database: config.database ?? fromSecret.database ?? DEFAULTS.database,
-    };
+    const credentials = completeCredentials(config.credentials, config.secret ? await readCredentials(core, namespace, config.secret) : {});
     reporter.addSecret(credentials.password);
     progress.done(`context ${cluster.context} (${cluster.server}), service ${namespace}/${service} → pod ${pod.name}${config.secret ? `, credentials from secret ${config.secret}` : ''}`);
     return { cluster, core, pod, credentials, query };
   });
 
-  return reporter.stage('forward', async (progress) => {
+  return context.stage('forward', async (progress) => {
     let first = true;
     const forward = await startPortForward({
       kc: found.cluster.kc,
@@ -54,22 +50,18 @@ export async function startKindTarget(config: MigrationConfig, reporter: Reporte
       },
       onEvent: (message) => reporter.warn(message),
     });
-    try {
-      progress.waitingFor(`the port-forward to pod ${namespace}/${found.pod.name}:${config.port}`);
-      await forward.probe();
-    } catch (error) {
-      await forward.close();
-      throw error;
-    }
-    const close = once(() => forward.close());
+    const description = `${found.cluster.context}/${namespace}/${service} via 127.0.0.1:${forward.port}`;
+    context.stack.use(`port-forward ${description}`, forward);
+    progress.waitingFor(`the port-forward to pod ${namespace}/${found.pod.name}:${config.port}`);
+    await forward.probe();
     progress.done(`127.0.0.1:${forward.port} → ${namespace}/${found.pod.name}:${config.port}`);
     return Object.freeze({
       kind: 'kind' as const,
-      connection: Object.freeze({ host: '127.0.0.1', port: forward.port, ...found.credentials }),
-      description: `${found.cluster.context}/${namespace}/${service} via 127.0.0.1:${forward.port}`,
+      connection: connectionInfo({ host: '127.0.0.1', port: forward.port, ...found.credentials }),
+      description,
       forward,
-      close,
-      [Symbol.asyncDispose]: close,
+      close: forward.close,
+      [Symbol.asyncDispose]: forward.close,
     });
   });
 }

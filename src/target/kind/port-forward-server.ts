@@ -4,7 +4,7 @@ import { PortForward, type KubeConfig } from '@kubernetes/client-node';
 import type WebSocket from 'isomorphic-ws';
 import type { ReadyPod } from './wait-for-ready-pod.ts';
 import { PortForwardError } from '../../errors/errors.ts';
-import { once } from '../target.ts';
+import { once } from '../../util/once.ts';
 import { explainRejection } from './explain-rejection.ts';
 
 export interface PortForwardOptions {

@@ -5,34 +5,8 @@ import { describe, expect, test } from 'vitest';
 import { ConfigError } from '../../src/errors/errors.ts';
 import { readJestBlock } from '../../src/runners/jest/read-jest-block.ts';
 import { envOf, providedFromEnv, type ProvidedDatabase } from '../../src/provide/provided.ts';
-import { readRunnerBlock } from '../../src/config/runner-block.ts';
 
-describe('reading a runner block', () => {
-  test('a wrong key fails naming the key and the file; no block means the defaults', () => {
-    const error = (() => {
-      try {
-        readRunnerBlock({ tables: ['audit_events'], verfy: true }, '/somewhere/vitest.config.ts', {});
-      } catch (e) {
-        return e as ConfigError;
-      }
-    })();
-    expect(error).toBeInstanceOf(ConfigError);
-    expect(error?.details).toMatchObject({ key: 'verfy', file: '/somewhere/vitest.config.ts' });
-    expect(readRunnerBlock(undefined, 'x.ts', {}).block).toEqual({});
-    expect(() => readRunnerBlock({ isolate: 'worker' }, 'x.ts', {})).toThrow('"isolate": must be "file" or false');
-  });
-
-  test('E2E_MIGRATIONS_TARGET_URL replaces the target and keeps tables and options', () => {
-    const read = readRunnerBlock(
-      { namespace: 'kubernaut-system', kindCluster: 'e2e', secret: 's', tables: ['audit_events'], partitions: { monthsAhead: 1 }, isolate: 'file' },
-      'svc/vitest.config.ts',
-      { E2E_MIGRATIONS_TARGET_URL: 'postgres://u:p@db:5432/shared' },
-    );
-    expect(read.block).toEqual({ target: 'url', url: 'postgres://u:p@db:5432/shared', tables: ['audit_events'], partitions: { monthsAhead: 1 }, isolate: 'file' });
-    expect(read.overriddenBy).toBe('E2E_MIGRATIONS_TARGET_URL');
-    expect(() => readRunnerBlock({}, 'x.ts', { E2E_MIGRATIONS_TARGET_URL: 'mysql://x' })).toThrow(/E2E_MIGRATIONS_TARGET_URL with x\.ts.*"url": must be a postgres:\/\/ URL/);
-  });
-
+describe('what tests receive', () => {
   test('the environment round-trips what tests get', () => {
     const provided: ProvidedDatabase = { url: 'postgres://u:p%40ss@h:6543/d', host: 'h', port: 6543, database: 'd', user: 'u', tables: ['a', 'b'], isolate: { template: 'e2e_tpl_0123456789abcdef', clonePrefix: 'e2e_tpl_0123456789abcdef_abcdef_' } };
     expect(providedFromEnv(envOf(provided))).toEqual(provided);

@@ -1,0 +1,60 @@
+import type { MigrationConfigInput } from '../config/config-schema.ts';
+import type { ResolvedConfig, TargetKind } from '../config/resolve-config.ts';
+import type { MigrateResult } from '../migrate/migrate.ts';
+import { formatConnectionString, type ConnectionInfo } from '../postgres/connection-string.ts';
+import type { StageRecord } from '../report/reporter.ts';
+import type { Session } from '../session/session.ts';
+import { startSession, type RunOptions, type StartOptions } from '../session/start-session.ts';
+
+/** A migrated, verified database that stays reachable until `close()`. */
+export interface PreparedDatabase extends AsyncDisposable {
+  readonly target: TargetKind;
+  readonly description: string;
+  readonly connection: ConnectionInfo;
+  /** `postgres://` URL with the password in it: hand it to tests, never print it. */
+  readonly url: string;
+  readonly migrations: MigrateResult;
+  readonly stages: readonly StageRecord[];
+  readonly config: ResolvedConfig;
+  /** Tears down what setup opened (forward, embedded server); idempotent. */
+  close(): Promise<void>;
+}
+
+/**
+ * The whole pipeline up to handing the connection over: config → target → migrate → verify.
+ * Whatever fails, everything opened so far is closed before the error leaves.
+ *
+ * @example
+ * ```ts
+ * await using db = await prepareDatabase({ namespace: 'kubernaut-system', tables: ['audit_events'] });
+ * console.log(db.connection.port, db.migrations.applied);
+ * ```
+ */
+export async function prepareDatabase(input: MigrationConfigInput & RunOptions = {}, options: StartOptions = {}): Promise<PreparedDatabase> {
+  const session = await startSession(input, options);
+  return prepared(session);
+}
+
+/** Migrates and verifies an open session; closes it when that fails. */
+export async function prepared(session: Session): Promise<PreparedDatabase> {
+  try {
+    const migrations = await session.migrate();
+    if (session.config.verify) await session.verify();
+    const { target } = session;
+    const close = () => session.close();
+    return Object.freeze({
+      target: target.kind,
+      description: target.description,
+      connection: target.connection,
+      url: formatConnectionString(target.connection),
+      migrations,
+      stages: session.reporter.records,
+      config: session.config,
+      close,
+      [Symbol.asyncDispose]: close,
+    });
+  } catch (error) {
+    await session.close().catch((closeError: unknown) => session.reporter.warn(`teardown after a failed setup also failed: ${(closeError as Error).message}`));
+    throw error;
+  }
+}
