@@ -9,6 +9,8 @@ interface PgErrorFields {
   where?: string;
   statementIndex?: number;
   statementCount?: number;
+  /** goose: the line of the file where the failed statement begins. */
+  statementLine?: number;
 }
 
 /**
@@ -21,7 +23,7 @@ export function migrationFailure(action: 'apply' | 'roll back', migration: { nam
   const facts = [
     pg.code ? `SQLSTATE ${pg.code}` : undefined,
     pg.position ? `position ${pg.position}` : undefined,
-    pg.statementIndex ? `statement ${pg.statementIndex} of ${pg.statementCount}` : undefined,
+    pg.statementIndex ? `statement ${pg.statementIndex} of ${pg.statementCount}${pg.statementLine ? `, ${migration.file.split('/').pop()}:${pg.statementLine}` : ''}` : undefined,
   ].filter(Boolean);
   const extra = [pg.detail && `detail: ${pg.detail}`, pg.hint && `hint: ${pg.hint}`].filter(Boolean);
   const message =

@@ -33,8 +33,8 @@ export async function loadGooseMigrations(directory: string, files: readonly str
         monthlyPartitions: Object.freeze([]),
         checksum: checksumOfStatements(goose.up, goose.transactional),
         transactional: goose.transactional,
-        up: (db: Kysely<any>) => runStatements(db, name, goose, goose.up),
-        down: (db: Kysely<any>) => runStatements(db, name, goose, goose.down),
+        up: (db: Kysely<any>) => runStatements(db, goose, goose.up, goose.upLines),
+        down: (db: Kysely<any>) => runStatements(db, goose, goose.down, goose.downLines),
       }),
     );
     previous = { version: goose.version, name };
@@ -42,7 +42,7 @@ export async function loadGooseMigrations(directory: string, files: readonly str
   return migrations;
 }
 
-async function runStatements(db: Kysely<any>, name: string, goose: GooseFile, statements: readonly string[]): Promise<void> {
+async function runStatements(db: Kysely<any>, goose: GooseFile, statements: readonly string[], lines: readonly number[]): Promise<void> {
   // Runs inside Kysely's Migrator, so Kysely is loaded by then; importing it here keeps a
   // goose directory with nothing to apply from loading it.
   const { sql } = await import('kysely');
@@ -52,7 +52,7 @@ async function runStatements(db: Kysely<any>, name: string, goose: GooseFile, st
       // goose file is. Nothing from user input is spliced into it.
       await sql.raw(statement).execute(db);
     } catch (error) {
-      Object.assign(error as object, { statementIndex: index + 1, statementCount: statements.length, goose: goose.version });
+      Object.assign(error as object, { statementIndex: index + 1, statementCount: statements.length, statementLine: lines[index], goose: goose.version });
       throw error;
     }
   }
