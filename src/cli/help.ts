@@ -18,7 +18,8 @@ Credentials:
 const SELECTION_FLAGS = `Selection:
   --tables a,b           tables (and views) needed; their dependencies come along
   --all                  every table (the default)
-  --migrations DIR       Kysely or goose SQL directory (default: the shipped DS schema)`;
+  --migrations DIR       Kysely or goose SQL directory (default: the shipped DS schema)
+  --lock-timeout MS      how long to wait for another run's migration lock (default: 60000)`;
 
 const OUTPUT_FLAGS = `Output:
   --json                 print a machine-readable result on stdout

@@ -39,6 +39,7 @@ const OPTIONS = {
   'months-back': { type: 'string' },
   'months-ahead': { type: 'string' },
   'no-verify': { type: 'boolean' },
+  'lock-timeout': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -82,6 +83,7 @@ export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv = proce
   set('secret', values.secret);
   set('port', integerFlag('--port', values.port));
   set('readyTimeoutMs', integerFlag('--ready-timeout', values['ready-timeout']));
+  set('lockTimeoutMs', integerFlag('--lock-timeout', values['lock-timeout']));
   if (values['months-back'] !== undefined || values['months-ahead'] !== undefined) {
     config.partitions = {
       ...(values['months-back'] !== undefined ? { monthsBack: integerFlag('--months-back', values['months-back']) } : {}),

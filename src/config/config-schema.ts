@@ -47,6 +47,11 @@ export const migrationConfigSchema = z.strictObject({
     .optional(),
   /** Kind: how long to wait for a Ready pod, in ms. @default 300000 */
   readyTimeoutMs: z.int().positive().optional(),
+  /**
+   * How long to wait for the migration lock another run holds, in ms; past it the run fails
+   * naming the holder. @default 60000
+   */
+  lockTimeoutMs: z.int().positive().optional(),
   /** Verify the tables after migrating. @default true */
   verify: z.boolean().optional(),
   /**

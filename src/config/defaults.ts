@@ -14,6 +14,8 @@ export const DEFAULTS = Object.freeze({
   readyTimeoutMs: 5 * 60_000,
   /** The rolling window of monthly partitions (UTC). */
   partitions: Object.freeze({ monthsBack: 1, monthsAhead: 3 }),
+  /** How long to wait for another run's migration lock. */
+  lockTimeoutMs: 60_000,
   verify: true,
   isolate: false as const,
 });

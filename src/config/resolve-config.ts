@@ -16,6 +16,8 @@ interface CommonConfig {
   readonly migrations: string | undefined;
   readonly partitions: { readonly monthsBack: number; readonly monthsAhead: number };
   readonly verify: boolean;
+  /** How long to wait for the migration lock another run holds. */
+  readonly lockTimeoutMs: number;
   /** Test runners: a database per test file, cloned from a migrated template. */
   readonly isolate: 'file' | false;
 }
@@ -110,6 +112,7 @@ export function resolveConfig(input: unknown, options: ResolveOptions = {}): Res
       monthsAhead: block.partitions?.monthsAhead ?? DEFAULTS.partitions.monthsAhead,
     }),
     verify: block.verify ?? DEFAULTS.verify,
+    lockTimeoutMs: block.lockTimeoutMs ?? DEFAULTS.lockTimeoutMs,
     isolate: block.isolate ?? DEFAULTS.isolate,
   };
   switch (target) {

@@ -1,6 +1,7 @@
 import { MigrationError } from '../errors/errors.ts';
 import type { Postgres } from '../postgres/connect.ts';
 import { readLedger, type LedgerEntry } from './ledger.ts';
+import type { LockOptions } from './migration-lock.ts';
 import type { LoadedMigration, MigrationSet } from './loaded-migration.ts';
 import type { PartitionWindow } from './migration-module.ts';
 import { ensureMonthlyPartitions } from './monthly-partitions.ts';
@@ -11,6 +12,8 @@ export interface MigrateOptions {
   readonly partitions: PartitionWindow;
   /** Told before each migration is applied, so progress can name it. */
   readonly onApplying?: (migration: LoadedMigration) => void;
+  /** How long to wait for another run's lock, and who to tell who holds it. */
+  readonly lock?: LockOptions;
 }
 
 export interface MigrateResult {
@@ -39,7 +42,7 @@ export async function migrate(pg: Postgres, set: MigrationSet, plan: readonly Lo
   let applied: string[] = [];
   if (pending.length > 0) {
     const { applyPending } = await import('./migrator-steps.ts');
-    applied = await applyPending(pg, set, pending, options.onApplying);
+    applied = await applyPending(pg, set, pending, options.onApplying, options.lock);
   }
   const done = new Set(applied);
   const partitionsCreated: string[] = [];

@@ -3,6 +3,7 @@ import { Migrator, type Migration, type MigrationProvider, type MigrationResultS
 import { MigrationError } from '../errors/errors.ts';
 import { connectionLost, isConnectionError, type Postgres } from '../postgres/connect.ts';
 import { kyselyOn } from './kysely-on.ts';
+import type { LockOptions } from './migration-lock.ts';
 import { CHECKSUM_TABLE, LEDGER_LOCK_TABLE, LEDGER_TABLE } from './ledger.ts';
 import type { LoadedMigration, MigrationSet } from './loaded-migration.ts';
 import { migrationFailure } from './migration-failure.ts';
@@ -22,8 +23,9 @@ export async function applyPending(
   set: MigrationSet,
   pending: readonly LoadedMigration[],
   onApplying?: (migration: LoadedMigration) => void,
+  lock?: LockOptions,
 ): Promise<string[]> {
-  const db = kyselyOn(pg);
+  const db = kyselyOn(pg, lock);
   const known = byName(set);
   const applied: string[] = [];
   for (const migration of pending) {
@@ -35,8 +37,8 @@ export async function applyPending(
 }
 
 /** Rolls back `names` (newest first) with their `down`, each in its own transaction. */
-export async function rollBack(pg: Postgres, set: MigrationSet, names: readonly string[], onRolledBack?: (name: string) => void): Promise<void> {
-  const db = kyselyOn(pg);
+export async function rollBack(pg: Postgres, set: MigrationSet, names: readonly string[], onRolledBack?: (name: string) => void, lock?: LockOptions): Promise<void> {
+  const db = kyselyOn(pg, lock);
   const known = byName(set);
   for (const name of names) {
     const migration = known.get(name);

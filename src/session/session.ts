@@ -145,6 +145,7 @@ export class Session implements AsyncDisposable {
         const result = await migrate(db, set, migrations, {
           now: this.now,
           partitions: this.config.partitions,
+          lock: { timeoutMs: this.config.lockTimeoutMs, onWait: (holder) => progress.waitingFor(`the migration lock, held by ${holder}`) },
           onApplying: (migration) => {
             clearInterval(slow);
             const index = migrations.indexOf(migration) + 1;
