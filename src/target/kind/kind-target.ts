@@ -25,9 +25,9 @@ export async function startKindTarget(config: KindConfig, context: TargetContext
       ...(config.kindCluster ? { kindCluster: config.kindCluster } : {}),
     });
     const core = cluster.kc.makeApiClient(CoreV1Api);
-    const query = { namespace, service, timeoutMs: config.readyTimeoutMs, server: cluster.server, onWait: (what: string) => progress.waitingFor(what) };
+    const query = { namespace, service, timeoutMs: config.readyTimeoutMs, cluster, onWait: (what: string) => progress.waitingFor(what) };
     const pod = await waitForReadyPod(core, query);
-    const credentials = completeCredentials(config.credentials, config.secret ? await readCredentials(core, namespace, config.secret) : {});
+    const credentials = completeCredentials(config.credentials, config.secret ? await readCredentials(core, namespace, config.secret, cluster) : {});
     reporter.addSecret(credentials.password);
     progress.done(`context ${cluster.context} (${cluster.server}), service ${namespace}/${service} → pod ${pod.name}${config.secret ? `, credentials from secret ${config.secret}` : ''}`);
     return { cluster, core, pod, credentials, query };

@@ -1,12 +1,15 @@
-import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import { ClusterError } from '../../errors/errors.ts';
 import { kindKubeconfig } from './kind-kubeconfig.ts';
+import { mergeKubeconfigFiles } from './merge-kubeconfig-files.ts';
 
 export interface ClusterLocation {
-  /** Kubeconfig path. @default $KUBECONFIG, then ~/.kube/config */
+  /**
+   * One kubeconfig file, which must exist (like kubectl's `--kubeconfig`).
+   * @default the files of $KUBECONFIG merged as kubectl merges them, else ~/.kube/config
+   */
   readonly kubeconfig?: string;
   /** @default the kubeconfig's current-context */
   readonly context?: string;
@@ -25,28 +28,23 @@ export interface LoadedKubeConfig {
 /**
  * Loads a kubeconfig and selects the context. TLS and credentials stay exactly as the
  * kubeconfig says (client certificates, tokens, exec plugins): client-node applies them.
+ *
+ * Without `kubeconfig`, `$KUBECONFIG` is read the way kubectl reads it (see mergeKubeconfigFiles).
+ * An explicit `kubeconfig` is one file that must exist, as kubectl's `--kubeconfig` is.
  */
 export async function loadKubeConfig(location: ClusterLocation): Promise<LoadedKubeConfig> {
-  const kc = new KubeConfig();
+  let kc: KubeConfig;
   let origin: string;
   if (location.kindCluster) {
     origin = `kind get kubeconfig --name ${location.kindCluster}`;
     const text = await kindKubeconfig(location.kindCluster);
+    kc = new KubeConfig();
     parse(() => kc.loadFromString(text), origin);
+  } else if (location.kubeconfig) {
+    origin = location.kubeconfig;
+    kc = mergeKubeconfigFiles([location.kubeconfig], { skipMissing: false }).kc;
   } else {
-    const files = location.kubeconfig ? [location.kubeconfig] : defaultKubeconfigFiles();
-    if (files.length === 0) {
-      throw new ClusterError('no kubeconfig found: set "kubeconfig" (--kubeconfig), $KUBECONFIG, or "kindCluster" (--kind-cluster)');
-    }
-    origin = files.join(delimiter);
-    parse(() => {
-      kc.loadFromFile(files[0]!);
-      for (const file of files.slice(1)) {
-        const more = new KubeConfig();
-        more.loadFromFile(file);
-        kc.mergeConfig(more);
-      }
-    }, origin);
+    ({ kc, origin } = fromDefaultLocations());
   }
 
   const context = location.context ?? kc.getCurrentContext();
@@ -63,18 +61,24 @@ export async function loadKubeConfig(location: ClusterLocation): Promise<LoadedK
   return Object.freeze({ kc, context, server, origin });
 }
 
-function defaultKubeconfigFiles(): string[] {
-  const fromEnv = (process.env.KUBECONFIG ?? '').split(delimiter).filter(Boolean);
-  if (fromEnv.length > 0) return fromEnv;
-  const home = join(homedir(), '.kube', 'config');
-  return existsSync(home) ? [home] : [];
+/** $KUBECONFIG (a list; missing files skipped, as kubectl does), else ~/.kube/config. */
+function fromDefaultLocations(): { kc: KubeConfig; origin: string } {
+  const listed = (process.env.KUBECONFIG ?? '').split(delimiter).filter(Boolean);
+  const loaded = mergeKubeconfigFiles(listed.length > 0 ? listed : [join(homedir(), '.kube', 'config')], { skipMissing: true });
+  if (loaded.files.length === 0) {
+    throw new ClusterError(
+      listed.length > 0
+        ? `no kubeconfig found: none of the files in $KUBECONFIG exists (${listed.join(delimiter)})`
+        : 'no kubeconfig found: set "kubeconfig" (--kubeconfig), $KUBECONFIG, or "kindCluster" (--kind-cluster)',
+    );
+  }
+  return { kc: loaded.kc, origin: loaded.files.join(delimiter) };
 }
 
 function parse(load: () => void, origin: string): void {
   try {
     load();
   } catch (error) {
-    const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message.split('\n')[0];
-    throw new ClusterError(`cannot read the kubeconfig ${origin}: ${reason}`, {}, { cause: error });
+    throw new ClusterError(`cannot read the kubeconfig ${origin}: ${(error as Error).message.split('\n')[0]}`, {}, { cause: error });
   }
 }

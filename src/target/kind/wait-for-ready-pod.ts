@@ -1,6 +1,7 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import type { CoreV1Api, V1Pod } from '@kubernetes/client-node';
 import { ClusterError } from '../../errors/errors.ts';
+import { explainApiFailure, type ApiEndpoint } from './explain-api-failure.ts';
 import { apiReason, statusCode } from './kube-api-error.ts';
 
 export interface ReadyPodQuery {
@@ -12,7 +13,12 @@ export interface ReadyPodQuery {
   readonly pollMs?: number;
   /** Told what is awaited, each time that changes. */
   readonly onWait?: (what: string) => void;
-  /** The API server, for messages. */
+  /**
+   * The loaded kubeconfig (a `LoadedKubeConfig` fits): failures then name the cluster, user and CA
+   * they concern, e.g. "certificate-authority-data of cluster kind-e2e".
+   */
+  readonly cluster?: ApiEndpoint;
+  /** The API server, for messages, when `cluster` is not given. */
   readonly server?: string;
 }
 
@@ -86,13 +92,10 @@ async function call<T>(query: ReadyPodQuery, request: () => Promise<T>): Promise
 }
 
 function apiFailure(query: ReadyPodQuery, error: unknown): ClusterError {
-  const code = statusCode(error);
-  const where = query.server ? ` at ${query.server}` : '';
-  const reason =
-    code === undefined
-      ? `cannot reach the Kubernetes API server${where}: ${apiReason(error)}`
-      : `the Kubernetes API server${where} answered ${code}: ${apiReason(error)}`;
-  return new ClusterError(`${reason} (looking up service ${query.namespace}/${query.service})`, { namespace: query.namespace, service: query.service }, { cause: error });
+  const { namespace, service } = query;
+  const endpoint = query.cluster ?? (query.server ? { server: query.server } : undefined);
+  const message = explainApiFailure(error, endpoint, `looking up service ${namespace}/${service}`);
+  return new ClusterError(message, { namespace, service, ...(query.cluster?.context ? { context: query.cluster.context } : {}) }, { cause: error });
 }
 
 function isReady(pod: V1Pod): boolean {
