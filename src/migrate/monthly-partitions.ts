@@ -58,7 +58,7 @@ export function monthsOfWindow(now: Date, monthsBack: number, monthsAhead: numbe
   return months;
 }
 
-/** One connection that runs SQL: our `Postgres`, or a `pg.Client` (not a pool: this takes a transaction). */
+/** One connection that runs SQL: our `Postgres`, or a `pg.Client` (not a pool: this takes a transaction or a savepoint). */
 export interface SqlConnection {
   query(text: string, values?: readonly unknown[]): Promise<{ rows: any[] }>;
 }
@@ -76,13 +76,25 @@ export async function ensureMonthlyPartitions(db: SqlConnection, options: Monthl
   const { table } = options;
   validateTable(table);
   const months = monthsOfWindow(options.now, options.monthsBack, options.monthsAhead);
-  await db.query('begin');
+  // Inside the caller's transaction, a savepoint (committing it would commit the caller's
+  // work); otherwise a transaction of our own. SAVEPOINT outside a transaction is 25P01.
+  const nested = await db.query('savepoint e2e_monthly_partitions').then(
+    () => true,
+    (error: { code?: string }) => {
+      if (error.code === '25P01') return false;
+      throw error;
+    },
+  );
+  const [open, done, undo] = nested
+    ? [undefined, 'release savepoint e2e_monthly_partitions', 'rollback to savepoint e2e_monthly_partitions']
+    : ['begin', 'commit', 'rollback'];
+  if (open) await db.query(open);
   try {
     const created = await createMissing(db, table, months);
-    await db.query('commit');
+    await db.query(done);
     return created;
   } catch (error) {
-    await db.query('rollback').catch(() => undefined); // the first error is the one to report
+    await db.query(undo).catch(() => undefined); // the first error is the one to report
     throw error;
   }
 }

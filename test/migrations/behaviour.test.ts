@@ -1,24 +1,51 @@
-import { sql, type Insertable, type Kysely } from 'kysely';
+import { Kysely, PostgresDialect, sql, type Insertable } from 'kysely';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { applyMigrations, availableMigrations, type ApplyResult } from '../../src/index.ts';
 import type { Database } from '../../src/schema/ds-v1.ts';
-import { applyDirectly, kyselyFor, loadMigrations } from '../support/apply-directly.ts';
 import { freshDatabase, type FreshDatabase } from '../support/fresh-database.ts';
 
-// A fixed clock: partitions May–September 2025 exist, whatever today's date is.
+// A fixed clock: the engine keeps partitions May–September 2025 around it, whatever today's date is.
 const NOW = new Date('2025-06-15T12:00:00Z');
 
 let database: FreshDatabase;
+let applied: ApplyResult;
+/** The test's own typed client (a pool); the schema itself comes from the engine. */
 let db: Kysely<Database>;
 
 beforeAll(async () => {
   database = await freshDatabase('behaviour');
-  db = kyselyFor<Database>(database.url);
-  await applyDirectly(db, await loadMigrations(), { now: NOW });
+  applied = await applyMigrations({ url: database.url, tables: 'all', logger: false, now: NOW });
+  db = kyselyOnPool<Database>(database.url);
 });
 
 afterAll(async () => {
   await db?.destroy();
   await database?.drop();
+});
+
+function kyselyOnPool<DB>(url: string): Kysely<DB> {
+  const pool = new pg.Pool({ connectionString: url, max: 4 });
+  // pool.end() resolves before its sockets are closed, so dropping the database right after
+  // (WITH FORCE) can still reach a closing idle client as "terminating connection due to
+  // administrator command" (57P01), which the pool re-emits: expected, not a failure.
+  pool.on('error', (error: Error & { code?: string }) => {
+    if (error.code !== '57P01') throw error;
+  });
+  return new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
+}
+
+test('the engine applied every shipped migration, verified, with the partitions of May–September 2025', async () => {
+  expect(applied.applied).toEqual((await availableMigrations()).map((m) => m.name));
+  expect(applied.alreadyApplied).toEqual([]);
+  expect(applied.partitionsCreated).toEqual([
+    'audit_events_2025_05',
+    'audit_events_2025_06',
+    'audit_events_2025_07',
+    'audit_events_2025_08',
+    'audit_events_2025_09',
+  ]);
+  expect(applied.stages.map((s) => `${s.stage}:${s.ok}`)).toContain('verify:true');
 });
 
 interface PgError {
@@ -317,7 +344,8 @@ describe('views', () => {
         { action_type: 'ScaleUp', context_hash: 'c1', base_confidence: 0.5, adjusted_confidence: 0.9 },
       ])
       .execute();
-    const recent = new Date(Date.now() - 60_000).toISOString();
+    // The view counts the last 7 days of the database's clock, so the outcomes are dated by it.
+    const recent = sql<string>`now() - interval '1 minute'`;
     await db
       .insertInto('action_outcomes')
       .values([

@@ -11,8 +11,8 @@ describe('every migration applied to an empty database by the engine', () => {
   beforeAll(async () => {
     const db: FreshDatabase = await freshDatabase('catalog');
     try {
-      // The product's own path (ledger, per-migration transactions, maintain, verify), not a shortcut.
-      await applyAllMigrations({ url: db.url, logger: false });
+      // The product's own path (ledger, per-migration transactions, monthly partitions, verify), not a shortcut.
+      await applyAllMigrations({ url: db.url, logger: false, now: new Date('2025-06-15T12:00:00Z') });
       catalog = await catalogLines(db.url);
       names = await nameLines(db.url);
     } finally {
