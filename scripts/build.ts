@@ -6,7 +6,7 @@
  * Run through `npm run build`; npm runs it on install (`prepare`) and before tests and packing.
  */
 import { execFileSync } from 'node:child_process';
-import { copyFile, mkdir, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -19,6 +19,16 @@ execFileSync(process.execPath, [tsc, '-p', join(root, 'tsconfig.build.json')], {
 for (const file of ['src/runners/jest/worker-database.cjs']) {
   await mkdir(dirname(join(dist, file)), { recursive: true });
   await copyFile(join(root, file), join(dist, file));
+}
+// zod is ~230 modules; the schema uses a few of its builders. Bundling them into the schema's
+// module (tree-shaken: ~170 KB, one file) takes ~65 ms off every CLI call and runner setup.
+// The types still come from the zod package; nothing else imports zod at run time.
+{
+  const { build } = await import('rolldown');
+  const schema = join(dist, 'src/config/config-schema.js');
+  const bundled = `${schema}.bundled`;
+  await build({ input: schema, output: { file: bundled, format: 'esm' }, platform: 'node', logLevel: 'warn' });
+  await rename(bundled, schema);
 }
 // Loaded through the built engine itself, so the manifest says exactly what a run would compute.
 const { loadMigrations, manifestOf, MANIFEST_FILE, SHIPPED_MIGRATIONS_DIR } = (await import(

@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import type * as z from 'zod';
 import { ConfigError } from '../errors/errors.ts';
 import { connectionInfo, mergeCredentials, parseConnectionString, type ConnectionInfo } from '../postgres/connection-string.ts';
 import { migrationConfigSchema, type MigrationConfigInput } from './config-schema.ts';
