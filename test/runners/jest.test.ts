@@ -74,16 +74,21 @@ describe('e2e-migrations/jest on a real Jest', () => {
     expect(await expectEmbeddedGone(embeddedPort(run.output))).toEqual({ probe: 'ECONNREFUSED', processes: [] });
   });
 
-  test("per-service config file, target from E2E_MIGRATIONS_TARGET_URL, isolate: 'file' with a clone per worker", async () => {
+  test("isolate: 'file' without our test environment fails before anything starts, saying what is missing", async () => {
+    const run = await jest('jest-file-project', ['--testEnvironment=node'], { env: { E2E_MIGRATIONS_TARGET_URL: 'postgres://u:p@127.0.0.1:1/d' } });
+    expect(run.code).not.toBe(0);
+    expect(run.output).toContain("config failed: isolate: 'file' (test/runners/fixtures/jest-file-project/e2e-migrations.config.json) needs testEnvironment: 'e2e-migrations/jest/environment' in the Jest config");
+    expect(stageResults(run.output)).toEqual([]);
+  });
+
+  test("per-service config file, target from E2E_MIGRATIONS_TARGET_URL, isolate: 'file' with a clone per test file", async () => {
     await using db = await freshDatabase('jest_iso');
-    // A cache without timings, or Jest runs two fast files in band (one worker, one clone).
-    const cache = await mkdtemp(join(tmpdir(), 'jest-cache-'));
-    const run = await jest('jest-file-project', ['--maxWorkers=2', `--cacheDirectory=${cache}`], { env: { E2E_MIGRATIONS_TARGET_URL: db.url } });
-    await rm(cache, { recursive: true, force: true });
+    // One worker: both files run in it, and still each gets its own clone.
+    const run = await jest('jest-file-project', ['--maxWorkers=1'], { env: { E2E_MIGRATIONS_TARGET_URL: db.url } });
     expect(run.code, run.output).toBe(0);
     expect(run.output).toContain('jest: target taken from E2E_MIGRATIONS_TARGET_URL (tables and options from test/runners/fixtures/jest-file-project/e2e-migrations.config.json)');
-    expect(run.output).toMatch(/provide\s+ok\s+\d+ ms\s+2 clones of e2e_tpl_[0-9a-f]{16}, one per Jest worker/);
-    const clones = [...run.output.matchAll(/CLONE (\S+) worker (\d)/g)].map((m) => m[1]!);
+    expect(run.output).toMatch(/provide\s+ok\s+\d+ ms\s+.*template e2e_tpl_[0-9a-f]{16} (built|reused), a clone per test file/);
+    const clones = [...run.output.matchAll(/CLONE (\S+)/g)].map((m) => m[1]!);
     expect(new Set(clones).size).toBe(2);
     expect(run.output).toMatch(/teardown\s+ok\s+\d+ ms\s+dropped 2 clones of e2e_tpl_\w+; closed /);
     const client = new pg.Client({ connectionString: db.url });

@@ -86,6 +86,15 @@ describe('e2e-migrations/vitest on a real Vitest', () => {
     expect(await expectEmbeddedGone(embeddedPort(run.output))).toEqual({ probe: 'ECONNREFUSED', processes: [] });
   });
 
+  test("isolate: 'file' written in the block (no setupFiles): each file still gets its own clone", async () => {
+    await using db = await freshDatabase('vitest_iso_block');
+    const run = await vitest('vitest-project', ['--config', 'vitest.isolate-block.config.ts'], { env: { FIXTURE_URL: db.url } });
+    expect(run.code, run.output).toBe(0);
+    const clones = [...run.output.matchAll(/^CLONE (\S+)$/gm)].map((m) => m[1]!);
+    expect(new Set(clones).size, run.output).toBe(2);
+    expect(await query(db.url, "select 1 from audit_events where correlation_id = 'isolated'")).toEqual([]);
+  });
+
   test("isolate: 'file' — a clone per test file from a template keyed by the migrations, clones dropped", async () => {
     await using db = await freshDatabase('vitest_iso');
     const first = await vitest('vitest-project', ['--config', 'vitest.isolate.config.ts'], { env: { FIXTURE_URL: db.url } });

@@ -7,6 +7,8 @@ import './types.ts';
  * and tests. Importing it is cheap (configs and test workers do); the migration engine is
  * loaded by `setup` only, in Vitest's main process.
  */
+import { isolateSetupFile } from './config.ts';
+
 export { e2eMigrations, globalSetupFile, isolateSetupFile, type E2eMigrationsTestConfig } from './config.ts';
 export { databaseUrl, providedDatabase, testDatabase, type TestDatabaseOptions } from './database.ts';
 export type { MigrationConfigInput, ProvidedDatabase } from './types.ts';
@@ -32,6 +34,10 @@ export default async function setup(project: TestProject): Promise<() => Promise
   });
   project.provide('e2eMigrations', session.provided);
   project.config.env = { ...project.config.env, ...session.env };
+  // Isolation must not depend on how the block was written: the one-call form lists the
+  // per-file setup, a block written by hand does not, so add it here (workers read the
+  // project's config after global setup, as they do for `env`).
+  if (session.provided.isolate && !project.config.setupFiles.includes(isolateSetupFile)) project.config.setupFiles.push(isolateSetupFile);
   if (project.config.watch) project.onTestsRerun(() => session.recheck());
   return () => session.close();
 }
