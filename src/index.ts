@@ -6,6 +6,7 @@
  */
 export { applyAllMigrations, applyAuditMigrations, applyMigrations, type ApplyResult } from './api/apply-migrations.ts';
 export { availableMigrations, type AvailableMigration } from './api/available-migrations.ts';
+export { doctor, type DoctorLink, type DoctorReport, type LinkStatus } from './api/doctor.ts';
 export { migrationStatus, type MigrationStatus } from './api/migration-status.ts';
 export { rollbackMigrations } from './api/rollback-migrations.ts';
 export { verifyMigrations } from './api/verify-migrations.ts';
@@ -39,4 +40,4 @@ export type { RunOptions, StartOptions } from './session/start-session.ts';
 export { dsV1, type Database } from './schema/ds-v1.ts';
 export { defineSchema, type DatabaseOf, type JsonValue, type SchemaSpec } from './schema/define-schema.ts';
 export { formatConnectionString, type ConnectionInfo } from './postgres/connection-string.ts';
-export type { StartedTarget } from './target/target.ts';
+export type { StartedTarget, TransportAttempt, TransportReport } from './target/target.ts';

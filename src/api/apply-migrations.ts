@@ -1,12 +1,15 @@
 import type { MigrationConfigInput } from '../config/config-schema.ts';
 import type { MigrateResult } from '../migrate/migrate.ts';
 import type { StageRecord } from '../report/reporter.ts';
+import type { TransportReport } from '../target/target.ts';
 import type { RunOptions, StartOptions } from '../session/start-session.ts';
 import { prepareDatabase } from './prepare-database.ts';
 
 export interface ApplyResult extends MigrateResult {
   /** Per-stage outcome and time, in order. */
   readonly stages: readonly StageRecord[];
+  /** Kind: the transport used (NodePort or port-forward), its address, and why the other was not. */
+  readonly transport?: TransportReport;
 }
 
 /**
@@ -22,7 +25,7 @@ export interface ApplyResult extends MigrateResult {
 export async function applyMigrations(config: MigrationConfigInput & RunOptions = {}, options: StartOptions = {}): Promise<ApplyResult> {
   const prepared = await prepareDatabase(config, options);
   await prepared.close();
-  return Object.freeze({ ...prepared.migrations, stages: prepared.stages });
+  return Object.freeze({ ...prepared.migrations, stages: prepared.stages, ...(prepared.transport ? { transport: prepared.transport } : {}) });
 }
 
 /** Only what audit events need. Go: `ApplyAuditMigrations(ctx, namespace, kubeconfigPath, writer)`. */

@@ -1,5 +1,5 @@
 import type { MigrationConfigInput } from '../config/config-schema.ts';
-import { readLedger } from '../migrate/ledger.ts';
+import { checksumState, readApplied } from '../migrate/applied.ts';
 import { startSession, type RunOptions, type StartOptions } from '../session/start-session.ts';
 
 export interface MigrationStatus {
@@ -15,15 +15,16 @@ export interface MigrationStatus {
 export async function migrationStatus(config: MigrationConfigInput & RunOptions = {}, options: StartOptions = {}): Promise<readonly MigrationStatus[]> {
   await using session = await startSession(config, options);
   return await session.stage('migrate', async (progress) => {
-    const ledger = await readLedger(await session.connect());
+    // A goose file is its version: a renamed file shows under its new name, still applied.
+    const state = await readApplied(await session.connect(), session.plan.set);
     const statuses = session.plan.set.migrations.map((migration): MigrationStatus => {
-      const entry = ledger.get(migration.name);
+      const applied = state.of(migration);
       return Object.freeze({
         name: migration.name,
         tables: migration.tables,
-        applied: entry !== undefined,
-        ...(entry ? { appliedAt: entry.appliedAt.toISOString() } : {}),
-        checksum: !entry ? 'pending' : entry.checksum === undefined ? 'unrecorded' : entry.checksum === migration.checksum ? 'ok' : 'changed',
+        applied: applied !== undefined,
+        ...(applied ? { appliedAt: applied.appliedAt.toISOString() } : {}),
+        checksum: checksumState(state, migration),
       });
     });
     progress.done(`${statuses.filter((s) => s.applied).length} of ${statuses.length} applied`);

@@ -4,6 +4,7 @@ import type { MigrateResult } from '../migrate/migrate.ts';
 import { formatConnectionString, type ConnectionInfo } from '../postgres/connection-string.ts';
 import type { StageRecord } from '../report/reporter.ts';
 import type { Session } from '../session/session.ts';
+import type { TransportReport } from '../target/target.ts';
 import { startSession, type RunOptions, type StartOptions } from '../session/start-session.ts';
 
 /** A migrated, verified database that stays reachable until `close()`. */
@@ -15,6 +16,8 @@ export interface PreparedDatabase extends AsyncDisposable {
   readonly url: string;
   readonly migrations: MigrateResult;
   readonly stages: readonly StageRecord[];
+  /** Kind: the transport used (NodePort or port-forward), its address, and why the other was not. */
+  readonly transport?: TransportReport;
   readonly config: ResolvedConfig;
   /** Tears down what setup opened (forward, embedded server); idempotent. */
   close(): Promise<void>;
@@ -49,6 +52,7 @@ export async function prepared(session: Session): Promise<PreparedDatabase> {
       url: formatConnectionString(target.connection),
       migrations,
       stages: session.reporter.records,
+      ...(target.transport ? { transport: target.transport } : {}),
       config: session.config,
       close,
       [Symbol.asyncDispose]: close,

@@ -10,6 +10,10 @@ const TARGET_FLAGS = `Target (embedded Postgres 16 when none is given):
   --port N               Postgres port in the pod (default: 5432)
   --secret NAME          Secret with POSTGRES_USER / POSTGRES_PASSWORD / POSTGRES_DB
   --ready-timeout MS     how long to wait for a Ready pod (default: 300000)
+  --transport MODE       auto | nodeport | port-forward (default: auto: the Service's
+                         NodePort when one answers as Postgres, else a port-forward)
+  --node-address H:P     where this machine reaches the NodePort (a Kind extraPortMappings
+                         host port, e.g. 127.0.0.1:25433); tried first
 Credentials:
   --user NAME            (default: slm_user)
   --password VALUE       (default: test_password; prefer E2E_MIGRATIONS_PASSWORD)
@@ -19,7 +23,8 @@ const SELECTION_FLAGS = `Selection:
   --tables a,b           tables (and views) needed; their dependencies come along
   --all                  every table (the default)
   --migrations DIR       Kysely or goose SQL directory (default: the shipped DS schema)
-  --lock-timeout MS      how long to wait for another run's migration lock (default: 60000)`;
+  --lock-timeout MS      how long to wait for another run's migration lock (default: 60000)
+  --allow-missing        goose: apply never-applied versions below the newest applied one`;
 
 const OUTPUT_FLAGS = `Output:
   --json                 print a machine-readable result on stdout
@@ -51,6 +56,13 @@ Rolls back applied migrations in reverse order: all of them, or those applied af
 
 Opens the port-forward to the Postgres pod, prints the connection URL (password masked)
 and keeps it open until Ctrl-C. For debugging.`,
+  doctor: `e2e-migrations doctor [target flags] [--json]
+
+Walks the chain a run needs and prints one line per link, with what is wrong and how to fix
+it. Kind: kubeconfig and context, API server, permissions, Service, Ready pod, each transport
+(NodePort, port-forward); every target: the Postgres login, the ledger (applied, pending,
+changed since applied) and the partition horizon (this month to --months-ahead). Changes
+nothing. Exit 0 when a run would succeed, 1 when not.`,
 };
 
 export function helpText(command?: Command): string {
@@ -66,6 +78,7 @@ Commands:
   status    show which migrations are applied
   down      roll back migrations
   forward   keep a port-forward to the Kind Postgres open (debugging)
+  doctor    check every link from kubeconfig to partitions, saying how to fix each
 
 Run \`e2e-migrations <command> --help\` for its flags.
 Exit codes: 0 success, 1 database/migration/verification failure, 2 usage or config error.

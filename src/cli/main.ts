@@ -60,7 +60,14 @@ export async function main(argv: readonly string[], io: { stdout: NodeJS.Writabl
       }
       case 'forward': {
         const { runForward } = await import('./run-forward.ts');
-        return await runForward(run, io);
+        return await runForward(run, io, { json });
+      }
+      case 'doctor': {
+        const { doctor } = await import('../api/doctor.ts');
+        const { formatDoctorReport } = await import('../doctor/doctor-report.ts');
+        const report = await doctor(run, options);
+        print(report, formatDoctorReport(report));
+        return report.ok ? 0 : 1;
       }
     }
   } catch (error) {

@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import type { MigrationConfigInput } from '../config/config-schema.ts';
 import { ConfigError } from '../errors/errors.ts';
 
-export const COMMANDS = ['list', 'apply', 'verify', 'status', 'down', 'forward'] as const;
+export const COMMANDS = ['list', 'apply', 'verify', 'status', 'down', 'forward', 'doctor'] as const;
 export type Command = (typeof COMMANDS)[number];
 
 export interface CliInvocation {
@@ -36,10 +36,13 @@ const OPTIONS = {
   secret: { type: 'string' },
   port: { type: 'string' },
   'ready-timeout': { type: 'string' },
+  transport: { type: 'string' },
+  'node-address': { type: 'string' },
   'months-back': { type: 'string' },
   'months-ahead': { type: 'string' },
   'no-verify': { type: 'boolean' },
   'lock-timeout': { type: 'string' },
+  'allow-missing': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -83,6 +86,8 @@ export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv = proce
   set('secret', values.secret);
   set('port', integerFlag('--port', values.port));
   set('readyTimeoutMs', integerFlag('--ready-timeout', values['ready-timeout']));
+  set('transport', values.transport);
+  set('nodeAddress', values['node-address']);
   set('lockTimeoutMs', integerFlag('--lock-timeout', values['lock-timeout']));
   if (values['months-back'] !== undefined || values['months-ahead'] !== undefined) {
     config.partitions = {
@@ -91,6 +96,7 @@ export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv = proce
     };
   }
   if (values['no-verify']) config.verify = false;
+  if (values['allow-missing']) config.allowMissing = true;
   if (values.all) config.tables = 'all';
   else if (values.tables !== undefined) config.tables = values.tables.split(',').map((t) => t.trim()).filter(Boolean);
   return {

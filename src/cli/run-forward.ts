@@ -6,18 +6,23 @@ import { startSession, type RunOptions } from '../session/start-session.ts';
 
 /**
  * `e2e-migrations forward`: opens the Kind port-forward, prints where it listens (password
- * masked) and keeps it open until SIGINT/SIGTERM or `signal` aborts, then closes it.
+ * masked) and keeps it open until SIGINT/SIGTERM or `signal` aborts, then closes it. With
+ * `--transport auto` or `nodeport` it prints the NodePort address instead, if one answers.
  */
 export async function runForward(
   input: MigrationConfigInput & RunOptions,
   io: { stdout: NodeJS.WritableStream },
-  signal?: AbortSignal,
+  options: { readonly json?: boolean; readonly signal?: AbortSignal } = {},
 ): Promise<number> {
-  await using session = await startSession(input, {
+  const { signal } = options;
+  // A port-forward is what this command is for, unless --transport says otherwise.
+  await using session = await startSession({ transport: 'port-forward', ...input }, {
     source: 'command line',
     targets: { allowed: ['kind'], why: 'forward needs the Kind target: give --namespace and --kubeconfig, --context or --kind-cluster' },
   });
-  io.stdout.write(`${safeUrl(formatConnectionString(session.target.connection))}\n`);
+  const url = safeUrl(formatConnectionString(session.target.connection));
+  const { host, port, database, user } = session.target.connection;
+  io.stdout.write(options.json ? `${JSON.stringify({ ok: true, url, host, port, database, user })}\n` : `${url}\n`);
   session.reporter.info(`forwarding ${session.target.description}; press Ctrl-C to stop`);
   const stop = new AbortController();
   const onSignal = () => stop.abort();

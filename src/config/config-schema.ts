@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { parseHostPort } from './host-port.ts';
 
 const name = z.string().min(1, 'must not be empty');
 
@@ -38,15 +39,38 @@ export const migrationConfigSchema = z.strictObject({
   tables: z.union([z.literal('all'), z.array(name)], { error: 'must be "all" or an array of table names' }).optional(),
   /** A directory of Kysely migrations or goose SQL files. @default the shipped DS schema */
   migrations: name.optional(),
-  /** The rolling window of monthly partitions. @default { monthsBack: 1, monthsAhead: 3 } */
+  /** The rolling window of monthly partitions. @default { monthsBack: 1, monthsAhead: 3, tables: [] } */
   partitions: z
     .strictObject({
       monthsBack: z.int().min(0).max(120).optional(),
       monthsAhead: z.int().min(0).max(120).optional(),
+      /**
+       * Range-partitioned tables (of any source, e.g. a goose directory's `audit_events`) whose
+       * monthly partitions every apply keeps rolling over the window, named as their existing
+       * partitions are (`audit_events_2026_11`, `audit_events_y2026m11`, …), so a fixed list of
+       * months in a migration never runs out. Each must be range-partitioned once migrated.
+       */
+      tables: z.array(z.string().regex(/^[a-z_][a-z0-9_]*$/, 'must be a lower-case table name')).optional(),
     })
     .optional(),
+  /**
+   * goose directories: apply a never-applied version below the newest applied one instead of
+   * refusing it, as `goose up -allow-missing` does. @default false
+   */
+  allowMissing: z.boolean().optional(),
   /** Kind: how long to wait for a Ready pod, in ms. @default 300000 */
   readyTimeoutMs: z.int().positive().optional(),
+  /**
+   * Kind: how to reach Postgres. `auto` uses the Service's NodePort when one answers (at
+   * `nodeAddress`, the host port the Kind node maps to it, or the node's InternalIP), else a
+   * port-forward; `nodeport` requires the NodePort; `port-forward` never tries it. @default 'auto'
+   */
+  transport: z.enum(['auto', 'nodeport', 'port-forward'], { error: 'must be "auto", "nodeport" or "port-forward"' }).optional(),
+  /** Kind: where this machine reaches the Service's NodePort, `host:port` (a Kind extraPortMappings host port). */
+  nodeAddress: z
+    .string()
+    .refine((value) => parseHostPort(value) !== undefined, 'must be host:port, e.g. 127.0.0.1:25433')
+    .optional(),
   /**
    * How long to wait for the migration lock another run holds, in ms; past it the run fails
    * naming the holder. @default 60000

@@ -12,8 +12,12 @@ export const DEFAULTS = Object.freeze({
   database: 'action_history',
   /** Kind: how long to wait for a Ready pod. */
   readyTimeoutMs: 5 * 60_000,
+  /** Kind: the Service's NodePort when one answers, else a port-forward. */
+  transport: 'auto' as const,
   /** The rolling window of monthly partitions (UTC). */
-  partitions: Object.freeze({ monthsBack: 1, monthsAhead: 3 }),
+  partitions: Object.freeze({ monthsBack: 1, monthsAhead: 3, tables: Object.freeze([]) as readonly string[] }),
+  /** goose directories: refuse a never-applied version below the newest applied one, as goose does. */
+  allowMissing: false,
   /** How long to wait for another run's migration lock. */
   lockTimeoutMs: 60_000,
   verify: true,

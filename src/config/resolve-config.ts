@@ -3,8 +3,12 @@ import { ConfigError } from '../errors/errors.ts';
 import { connectionInfo, mergeCredentials, parseConnectionString, type ConnectionInfo } from '../postgres/connection-string.ts';
 import { migrationConfigSchema, type MigrationConfigInput } from './config-schema.ts';
 import { DEFAULTS } from './defaults.ts';
+import { parseHostPort, type HostPort } from './host-port.ts';
 
 export type TargetKind = 'embedded' | 'url' | 'kind';
+
+/** Kind: how Postgres is reached (see the `transport` key). */
+export type KindTransport = 'auto' | 'nodeport' | 'port-forward';
 
 /** What every target shares: what to migrate, how, and where the block came from. */
 interface CommonConfig {
@@ -14,7 +18,10 @@ interface CommonConfig {
   readonly tables: readonly string[];
   /** A migrations directory; undefined means the shipped DS schema. */
   readonly migrations: string | undefined;
-  readonly partitions: { readonly monthsBack: number; readonly monthsAhead: number };
+  /** The window of monthly partitions, and tables beyond the migrations' own to roll them for. */
+  readonly partitions: { readonly monthsBack: number; readonly monthsAhead: number; readonly tables: readonly string[] };
+  /** goose directories: apply never-applied versions below the newest applied one. */
+  readonly allowMissing: boolean;
   readonly verify: boolean;
   /** How long to wait for the migration lock another run holds. */
   readonly lockTimeoutMs: number;
@@ -49,6 +56,10 @@ export interface KindConfig extends CommonConfig {
   readonly kindCluster: string | undefined;
   readonly secret: string | undefined;
   readonly readyTimeoutMs: number;
+  /** How to reach Postgres: the Service's NodePort, a port-forward, or the first that works. */
+  readonly transport: KindTransport;
+  /** Where this machine reaches the Service's NodePort, when the user knows (a Kind extraPortMappings host port). */
+  readonly nodeAddress: HostPort | undefined;
   /** Explicit credentials only: they win over the Secret, which wins over DEFAULTS. */
   readonly credentials: { readonly user?: string; readonly password?: string; readonly database?: string };
 }
@@ -69,7 +80,7 @@ export interface ResolveOptions {
 }
 
 /** Keys that only make sense for the Kind target. */
-const KIND_KEYS = ['namespace', 'kubeconfig', 'context', 'kindCluster', 'secret', 'service', 'port', 'readyTimeoutMs'] as const;
+const KIND_KEYS = ['namespace', 'kubeconfig', 'context', 'kindCluster', 'secret', 'service', 'port', 'readyTimeoutMs', 'transport', 'nodeAddress'] as const;
 /** Keys that say where Postgres is; a target URL override replaces all of them. */
 const TARGET_KEYS = new Set<string>(['target', 'url', ...KIND_KEYS, 'user', 'password', 'database']);
 
@@ -110,7 +121,9 @@ export function resolveConfig(input: unknown, options: ResolveOptions = {}): Res
     partitions: Object.freeze({
       monthsBack: block.partitions?.monthsBack ?? DEFAULTS.partitions.monthsBack,
       monthsAhead: block.partitions?.monthsAhead ?? DEFAULTS.partitions.monthsAhead,
+      tables: Object.freeze([...new Set(block.partitions?.tables ?? DEFAULTS.partitions.tables)]),
     }),
+    allowMissing: block.allowMissing ?? DEFAULTS.allowMissing,
     verify: block.verify ?? DEFAULTS.verify,
     lockTimeoutMs: block.lockTimeoutMs ?? DEFAULTS.lockTimeoutMs,
     isolate: block.isolate ?? DEFAULTS.isolate,
@@ -155,6 +168,9 @@ export function resolveConfig(input: unknown, options: ResolveOptions = {}): Res
         kindCluster: block.kindCluster,
         secret: block.secret,
         readyTimeoutMs: block.readyTimeoutMs ?? DEFAULTS.readyTimeoutMs,
+        transport: block.transport ?? DEFAULTS.transport,
+        // The schema checked the form: a bad value never gets here.
+        nodeAddress: block.nodeAddress === undefined ? undefined : parseHostPort(block.nodeAddress),
         credentials: Object.freeze({
           ...(block.user !== undefined ? { user: block.user } : {}),
           ...(block.password !== undefined ? { password: block.password } : {}),

@@ -3,15 +3,15 @@ import { pathToFileURL } from 'node:url';
 import type { Kysely } from 'kysely';
 import { MigrationError } from '../errors/errors.ts';
 import { checksumOfUp } from './checksum.ts';
-import type { LoadedMigration } from './loaded-migration.ts';
+import type { KyselyMigration } from './loaded-migration.ts';
 import type { MaintainContext } from './migration-module.ts';
 
 /** Imports each Kysely migration file and checks its exports, naming the file and export. */
-export async function loadKyselyMigrations(directory: string, files: readonly string[]): Promise<LoadedMigration[]> {
+export async function loadKyselyMigrations(directory: string, files: readonly string[]): Promise<KyselyMigration[]> {
   return Promise.all(files.map((file) => loadOne(join(directory, file))));
 }
 
-async function loadOne(file: string): Promise<LoadedMigration> {
+async function loadOne(file: string): Promise<KyselyMigration> {
   let module: Record<string, unknown>;
   try {
     module = (await import(pathToFileURL(file).href)) as Record<string, unknown>;

@@ -3,13 +3,16 @@ import type { Postgres } from '../postgres/connect.ts';
 /**
  * The ledger: Kysely's migration table (name, timestamp) and lock table under our own
  * names, so they cannot collide with a service's own Kysely migrations, plus a checksum
- * table written in the same transaction as each migration (see migrator-steps.ts).
+ * table written in the same transaction as each migration (see migrator-steps.ts), and for
+ * goose sources the relations each migration left (relations.ts).
  */
 export const LEDGER_TABLE = 'e2e_migration';
 export const LEDGER_LOCK_TABLE = 'e2e_migration_lock';
 export const CHECKSUM_TABLE = 'e2e_migration_checksum';
+export const RELATIONS_TABLE = 'e2e_migration_relations';
 
 export interface LedgerEntry {
+  /** The name it was recorded under: a Kysely module's name, a goose file's base name when applied. */
   readonly name: string;
   readonly appliedAt: Date;
   /** Absent for rows written by a tool that kept no checksum. */
@@ -26,11 +29,16 @@ export async function readLedger(pg: Postgres): Promise<Map<string, LedgerEntry>
     [LEDGER_TABLE, CHECKSUM_TABLE],
   );
   if (!present[0]?.ledger) return new Map();
+  return readLedgerRows(pg, present[0].checksums !== null);
+}
+
+/** The ledger's rows, oldest first; the ledger table must exist. */
+export async function readLedgerRows(pg: Postgres, withChecksums: boolean): Promise<Map<string, LedgerEntry>> {
   // Identifiers are our constants, quoted by pg; nothing from input reaches this text.
   const ledger = pg.client.escapeIdentifier(LEDGER_TABLE);
   const checksums = pg.client.escapeIdentifier(CHECKSUM_TABLE);
   const { rows } = await pg.query<{ name: string; timestamp: string; checksum: string | null }>(
-    present[0].checksums
+    withChecksums
       ? `select l.name, l.timestamp, c.checksum from ${ledger} l left join ${checksums} c on c.name = l.name order by l.timestamp, l.name`
       : `select name, timestamp, null as checksum from ${ledger} order by timestamp, name`,
   );
@@ -39,4 +47,30 @@ export async function readLedger(pg: Postgres): Promise<Map<string, LedgerEntry>
     entries.set(row.name, Object.freeze({ name: row.name, appliedAt: new Date(row.timestamp), ...(row.checksum ? { checksum: row.checksum.trim() } : {}) }));
   }
   return entries;
+}
+
+/**
+ * Creates the ledger tables a plain-SQL step writes, as Kysely's Migrator and migrator-steps.ts
+ * create them (same columns, so either can write after the other). Idempotent; run under the
+ * migration lock.
+ */
+export async function ensureLedgerTables(pg: Postgres): Promise<void> {
+  const id = (name: string) => pg.client.escapeIdentifier(name);
+  // Our constants only; one round trip.
+  await pg.query(
+    `create table if not exists ${id(LEDGER_TABLE)} (name varchar(255) not null primary key, timestamp varchar(255) not null);
+     create table if not exists ${id(CHECKSUM_TABLE)} (name varchar(255) primary key, checksum char(64) not null, applied_at timestamptz not null default now());
+     create table if not exists ${id(RELATIONS_TABLE)} (name varchar(255) primary key, relations text[] not null, recorded_at timestamptz not null default now());`,
+  );
+}
+
+/**
+ * The timestamp to record the next migration under: now, or just after the newest row when
+ * the clock is behind it, as Kysely's Migrator does, so the ledger's order stays the order
+ * of application.
+ */
+export function nextTimestamp(ledger: ReadonlyMap<string, LedgerEntry>, now = Date.now()): Date {
+  let newest = 0;
+  for (const entry of ledger.values()) newest = Math.max(newest, entry.appliedAt.getTime());
+  return new Date(Math.max(now, newest + 1));
 }

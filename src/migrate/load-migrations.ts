@@ -4,7 +4,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Kysely } from 'kysely';
 import { ConfigError, MigrationError } from '../errors/errors.ts';
 import { GOOSE_FILE_NAME } from './goose/goose-parser.ts';
-import type { LoadedMigration, MigrationSet } from './loaded-migration.ts';
+import type { KyselyMigration, KyselySet, MigrationSet } from './loaded-migration.ts';
 import type { MaintainContext } from './migration-module.ts';
 import { orderMigrations } from './order-migrations.ts';
 
@@ -38,8 +38,10 @@ const cache = new Map<string, Promise<MigrationSet>>();
 /**
  * Loads a migration directory: Kysely modules (`*.ts`/`*.js` exporting up/down/meta) or a
  * goose SQL directory (`NNN_name.sql`), told apart by what it holds. Results are cached per
- * directory for the life of the process.
+ * directory for the life of the process. The shipped set (no directory) is Kysely modules.
  */
+export function loadMigrations(): Promise<KyselySet>;
+export function loadMigrations(directory: string | undefined): Promise<MigrationSet>;
 export function loadMigrations(directory: string = SHIPPED_MIGRATIONS_DIR): Promise<MigrationSet> {
   const key = resolve(directory);
   let loading = cache.get(key);
@@ -86,7 +88,7 @@ async function load(directory: string): Promise<MigrationSet> {
 }
 
 /** A manifest entry as a migration whose module is imported when it runs. */
-function fromManifest(directory: string, entry: ManifestEntry): LoadedMigration {
+function fromManifest(directory: string, entry: ManifestEntry): KyselyMigration {
   const file = join(directory, entry.file);
   let module: Promise<Record<string, (db: Kysely<any>, context?: MaintainContext) => Promise<void>>> | undefined;
   const exported = async (name: string) => (await (module ??= import(pathToFileURL(file).href)))[name]!;

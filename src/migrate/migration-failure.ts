@@ -17,7 +17,7 @@ interface PgErrorFields {
  * Turns what a migration threw into a MigrationError that names the migration and carries
  * Postgres's message, SQLSTATE and position (and goose's statement number) for the user.
  */
-export function migrationFailure(action: 'apply' | 'roll back', migration: { name: string; file: string }, error: unknown): MigrationError {
+export function migrationFailure(action: 'apply' | 'roll back', migration: { name: string; file: string; transactional?: boolean }, error: unknown): MigrationError {
   if (error instanceof MigrationError) return error;
   const pg = (typeof error === 'object' && error !== null ? error : { message: String(error) }) as PgErrorFields;
   const facts = [
@@ -30,7 +30,11 @@ export function migrationFailure(action: 'apply' | 'roll back', migration: { nam
     `could not ${action} migration "${migration.name}": ${pg.message ?? 'unknown error'}` +
     (facts.length ? ` (${facts.join(', ')})` : '') +
     (extra.length ? `\n  ${extra.join('\n  ')}` : '') +
-    (action === 'apply' ? '\n  its transaction was rolled back; nothing of it was applied' : '');
+    (action !== 'apply'
+      ? ''
+      : migration.transactional === false
+        ? '\n  it runs outside a transaction (NO TRANSACTION): the statements before the failed one stay applied, and it is not recorded as applied'
+        : '\n  its transaction was rolled back; nothing of it was applied');
   return new MigrationError(
     message,
     {

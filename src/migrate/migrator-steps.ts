@@ -5,7 +5,7 @@ import { connectionLost, isConnectionError, type Postgres } from '../postgres/co
 import { kyselyOn } from './kysely-on.ts';
 import type { LockOptions } from './migration-lock.ts';
 import { CHECKSUM_TABLE, LEDGER_LOCK_TABLE, LEDGER_TABLE } from './ledger.ts';
-import type { LoadedMigration, MigrationSet } from './loaded-migration.ts';
+import type { KyselyMigration, KyselySet } from './loaded-migration.ts';
 import { migrationFailure } from './migration-failure.ts';
 
 /*
@@ -20,9 +20,9 @@ import { migrationFailure } from './migration-failure.ts';
  */
 export async function applyPending(
   pg: Postgres,
-  set: MigrationSet,
-  pending: readonly LoadedMigration[],
-  onApplying?: (migration: LoadedMigration) => void,
+  set: KyselySet,
+  pending: readonly KyselyMigration[],
+  onApplying?: (migration: KyselyMigration) => void,
   lock?: LockOptions,
 ): Promise<string[]> {
   const db = kyselyOn(pg, lock);
@@ -37,7 +37,7 @@ export async function applyPending(
 }
 
 /** Rolls back `names` (newest first) with their `down`, each in its own transaction. */
-export async function rollBack(pg: Postgres, set: MigrationSet, names: readonly string[], onRolledBack?: (name: string) => void, lock?: LockOptions): Promise<void> {
+export async function rollBack(pg: Postgres, set: KyselySet, names: readonly string[], onRolledBack?: (name: string) => void, lock?: LockOptions): Promise<void> {
   const db = kyselyOn(pg, lock);
   const known = byName(set);
   for (const name of names) {
@@ -58,8 +58,8 @@ export async function rollBack(pg: Postgres, set: MigrationSet, names: readonly 
 async function step(
   pg: Postgres,
   db: Kysely<any>,
-  known: ReadonlyMap<string, LoadedMigration>,
-  target: LoadedMigration,
+  known: ReadonlyMap<string, KyselyMigration>,
+  target: KyselyMigration,
   run: (migrator: Migrator) => Promise<MigrationResultSet>,
 ): Promise<MigrationResultSet> {
   const provider: MigrationProvider = {
@@ -89,11 +89,11 @@ async function step(
   return result;
 }
 
-function byName(set: MigrationSet): ReadonlyMap<string, LoadedMigration> {
+function byName(set: KyselySet): ReadonlyMap<string, KyselyMigration> {
   return new Map(set.migrations.map((m) => [m.name, m]));
 }
 
-function asKysely(migration: LoadedMigration): Migration {
+function asKysely(migration: KyselyMigration): Migration {
   return {
     up: async (db) => {
       await migration.up(db);
@@ -106,7 +106,7 @@ function asKysely(migration: LoadedMigration): Migration {
   };
 }
 
-function foreign(name: string): LoadedMigration {
+function foreign(name: string): KyselyMigration {
   const refuse = async (): Promise<never> => {
     throw new MigrationError(`migration "${name}" belongs to another migrations directory`, { migration: name });
   };

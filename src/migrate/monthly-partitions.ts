@@ -28,10 +28,105 @@ export const MAX_WINDOW_MONTHS = 120;
 const MAX_TABLE_NAME_LENGTH = 63 - 8;
 const TABLE_NAME = /^[a-z_][a-z0-9_]*$/;
 
-/** `audit_events`, 2025, 3 → `audit_events_2025_03`. */
+/** `audit_events`, 2025, 3 → `audit_events_2025_03`: the naming of a table with no monthly partitions yet. */
 export function partitionName(table: string, year: number, month: number): string {
   return `${table}_${String(year).padStart(4, '0')}_${String(month).padStart(2, '0')}`;
 }
+
+/**
+ * How a table's monthly partitions are named: literal text around a four-digit year and a
+ * month, in either order, the month zero-padded or not. `audit_events_2026_11` is
+ * `{ prefix: 'audit_events_', yearFirst: true, separator: '_', padMonth: true, suffix: '' }`;
+ * `audit_events_y2026m11` has prefix `audit_events_y` and separator `m`.
+ */
+export interface PartitionNaming {
+  readonly prefix: string;
+  readonly yearFirst: boolean;
+  readonly separator: string;
+  readonly padMonth: boolean;
+  readonly suffix: string;
+}
+
+/** An existing partition: its name and its bound as `pg_get_expr(relpartbound)` prints it. */
+export interface ExistingPartition {
+  readonly name: string;
+  readonly bound: string | null;
+}
+
+/** The name `naming` gives a month. */
+export function renderPartitionName(naming: PartitionNaming, year: number, month: number): string {
+  const y = String(year).padStart(4, '0');
+  const m = naming.padMonth ? String(month).padStart(2, '0') : String(month);
+  return naming.yearFirst ? `${naming.prefix}${y}${naming.separator}${m}${naming.suffix}` : `${naming.prefix}${m}${naming.separator}${y}${naming.suffix}`;
+}
+
+/**
+ * The naming a table's monthly partitions already follow, read from the partitions whose
+ * bounds are exactly one calendar month: the newest of them gives the pattern (its year and
+ * month are found in its name), and where that leaves the month's padding open the other
+ * partitions decide. `undefined` when no monthly partition has its year and month in its name;
+ * the caller then names them `<table>_YYYY_MM`.
+ *
+ * @example detectPartitionNaming([{ name: 'ev_y2026m11', bound: "FOR VALUES FROM ('2026-11-01') TO ('2026-12-01')" }])
+ * // { prefix: 'ev_y', yearFirst: true, separator: 'm', padMonth: true, suffix: '' }
+ */
+export function detectPartitionNaming(partitions: readonly ExistingPartition[]): PartitionNaming | undefined {
+  const monthly = partitions
+    .map((partition) => ({ name: partition.name, month: partition.bound === null ? undefined : monthOfBound(partition.bound) }))
+    .filter((p): p is { name: string; month: { year: number; month: number } } => p.month !== undefined)
+    .sort((a, b) => b.month.year - a.month.year || b.month.month - a.month.month);
+  for (const newest of monthly) {
+    const candidates = namingsOf(newest.name, newest.month.year, newest.month.month);
+    if (candidates.length === 0) continue;
+    // The candidate that names the most monthly partitions as they are named; padded on a tie.
+    const score = (naming: PartitionNaming) => monthly.filter((p) => renderPartitionName(naming, p.month.year, p.month.month) === p.name).length;
+    return candidates.reduce((best, candidate) => (score(candidate) > score(best) ? candidate : best));
+  }
+  return undefined;
+}
+
+/** Every naming under which `name` is the name of (year, month), padded variants first. */
+function namingsOf(name: string, year: number, month: number): PartitionNaming[] {
+  const y = String(year).padStart(4, '0');
+  const found: PartitionNaming[] = [];
+  for (let at = name.lastIndexOf(y); at >= 0; at = at === 0 ? -1 : name.lastIndexOf(y, at - 1)) {
+    const before = name.slice(0, at);
+    const after = name.slice(at + y.length);
+    const following = /^(\D*)(\d+)(.*)$/s.exec(after);
+    if (following && Number(following[2]) === month && following[2]!.length <= 2) {
+      const padded = following[2]!.length === 2;
+      for (const padMonth of month >= 10 ? [true, false] : [padded]) {
+        found.push(Object.freeze({ prefix: before, yearFirst: true, separator: following[1]!, padMonth, suffix: following[3]! }));
+      }
+    }
+    const preceding = /^(.*?)(\d+)(\D*)$/s.exec(before);
+    if (preceding && Number(preceding[2]) === month && preceding[2]!.length <= 2) {
+      const padded = preceding[2]!.length === 2;
+      for (const padMonth of month >= 10 ? [true, false] : [padded]) {
+        found.push(Object.freeze({ prefix: preceding[1]!, yearFirst: false, separator: preceding[3]!, padMonth, suffix: after }));
+      }
+    }
+    if (found.length > 0) break;
+  }
+  return found;
+}
+
+/**
+ * The month a range bound covers exactly: `FOR VALUES FROM ('2026-11-01') TO ('2026-12-01')`
+ * (a date key), or the same with a midnight time (timestamp and timestamptz keys); anything
+ * else (DEFAULT, several columns, other widths) is no monthly partition.
+ */
+function monthOfBound(bound: string): { year: number; month: number } | undefined {
+  const range = MONTHLY_BOUND.exec(bound.trim());
+  if (!range) return undefined;
+  const [year, month, toYear, toMonth] = range.slice(1).map(Number) as [number, number, number, number];
+  if (month < 1 || month > 12) return undefined;
+  const next = month === 12 ? { year: year + 1, month: 1 } : { year, month: month + 1 };
+  return toYear === next.year && toMonth === next.month ? { year, month } : undefined;
+}
+
+const FIRST_OF_MONTH = String.raw`'(\d{4})-(\d{2})-01(?: 00:00:00(?:[+-]\d{2}(?::?\d{2})?)?)?'`;
+const MONTHLY_BOUND = new RegExp(String.raw`^FOR VALUES FROM \(${FIRST_OF_MONTH}\) TO \(${FIRST_OF_MONTH}\)$`);
 
 /**
  * The months from `monthsBack` before `now`'s UTC month to `monthsAhead` after it, oldest
@@ -65,7 +160,9 @@ export interface SqlConnection {
 
 /**
  * Makes sure `table` has one partition per month of the window; returns the names it created
- * (empty when all were there).
+ * (empty when all were there). New partitions are named as the table's monthly partitions
+ * already are ({@link detectPartitionNaming}: `audit_events_2026_11`, `audit_events_y2026m11`,
+ * …), `<table>_YYYY_MM` when it has none; a month whose name exists is there.
  *
  * Many test processes may apply migrations against the same database at once, so the work
  * runs in a transaction under an advisory lock keyed on the table: the losers wait, then
@@ -76,6 +173,17 @@ export async function ensureMonthlyPartitions(db: SqlConnection, options: Monthl
   const { table } = options;
   validateTable(table);
   const months = monthsOfWindow(options.now, options.monthsBack, options.monthsAhead);
+  // Every run but the first of a month finds the window complete: one read, no transaction,
+  // no lock. Bounds are compared as Postgres prints them for a date key; anything else (a
+  // timestamp key, a gap) takes the locked path below, which decides for sure.
+  const { rows: bounds } = await db.query(
+    `select pg_get_expr(c.relpartbound, c.oid) as bound
+     from pg_inherits i join pg_class c on c.oid = i.inhrelid
+     where i.inhparent = to_regclass($1)`,
+    [table],
+  );
+  const present = new Set((bounds as { bound: string }[]).map((row) => row.bound));
+  if (months.every((m) => present.has(`FOR VALUES FROM ('${m.from}') TO ('${m.to}')`))) return [];
   // Inside the caller's transaction, a savepoint (committing it would commit the caller's
   // work); otherwise a transaction of our own. SAVEPOINT outside a transaction is 25P01.
   const nested = await db.query('savepoint e2e_monthly_partitions').then(
@@ -111,7 +219,17 @@ async function createMissing(db: SqlConnection, table: string, months: readonly 
   if (!found) throw new MigrationError(`cannot create monthly partitions: table ${table} does not exist`);
   if (found.relkind !== 'p') throw new MigrationError(`cannot create monthly partitions: ${table} is not a partitioned table`);
 
-  const names = months.map((m) => partitionName(table, m.year, m.month));
+  // New partitions follow the naming the table's monthly partitions already use.
+  const { rows: partitions } = await db.query(
+    `select c.relname as name, pg_get_expr(c.relpartbound, c.oid) as bound
+     from pg_inherits i join pg_class c on c.oid = i.inhrelid
+     where i.inhparent = to_regclass($1)`,
+    [table],
+  );
+  const naming = detectPartitionNaming(partitions as ExistingPartition[]);
+  const names = months.map((m) => (naming ? renderPartitionName(naming, m.year, m.month) : partitionName(table, m.year, m.month)));
+  const tooLong = names.find((name) => Buffer.byteLength(name) > 63);
+  if (tooLong) throw new MigrationError(`cannot create partition ${tooLong} of ${table}: the name is longer than Postgres's 63 bytes`);
   // Read after taking the lock: under READ COMMITTED each statement sees what the
   // previous lock holder committed.
   const { rows: existing } = await db.query(
@@ -144,6 +262,33 @@ async function createMissing(db: SqlConnection, table: string, months: readonly 
     created.push(name);
   }
   return created;
+}
+
+/**
+ * Checks the tables a user named for rolling partitions (the block's `partitions.tables`):
+ * each must exist once the migrations are applied and be partitioned by range. One
+ * ConfigError names every table that is not, and what it is instead.
+ */
+export async function assertRangePartitioned(db: SqlConnection, tables: readonly string[]): Promise<void> {
+  if (tables.length === 0) return;
+  const { rows } = await db.query(
+    `select t.name, c.relkind::text as relkind, p.partstrat::text as strategy
+     from unnest($1::text[]) with ordinality as t(name, n)
+     left join pg_class c on c.oid = to_regclass(t.name)
+     left join pg_partitioned_table p on p.partrelid = c.oid
+     order by t.n`,
+    [tables],
+  );
+  const kinds: Record<string, string> = { r: 'a table that is not partitioned', v: 'a view', m: 'a materialized view', f: 'a foreign table', S: 'a sequence', i: 'an index' };
+  const problems = (rows as { name: string; relkind: string | null; strategy: string | null }[]).flatMap((row) => {
+    if (row.relkind === null) return [`"${row.name}" is not a relation of the database after migrating`];
+    if (row.relkind !== 'p') return [`"${row.name}" is ${kinds[row.relkind] ?? `a relation of kind ${row.relkind}`}`];
+    if (row.strategy !== 'r') return [`"${row.name}" is partitioned by ${row.strategy === 'l' ? 'list' : 'hash'}, not by range`];
+    return [];
+  });
+  if (problems.length > 0) {
+    throw new ConfigError(`"partitions.tables" names what cannot have monthly range partitions: ${problems.join('; ')}`, { key: 'partitions.tables' });
+  }
 }
 
 function validateTable(table: unknown): asserts table is string {

@@ -10,6 +10,7 @@ import { openTarget } from '../target/open-target.ts';
 import type { StartedTarget } from '../target/target.ts';
 import { teardownOnInterrupt } from '../teardown/interrupt.ts';
 import { TeardownStack } from '../teardown/teardown-stack.ts';
+import { expectedGooseRelations } from '../verify/expected-relations.ts';
 import { verifySchema } from '../verify/verify-schema.ts';
 
 export interface SessionOptions {
@@ -25,7 +26,10 @@ export interface Plan {
   readonly set: MigrationSet;
   /** The selected migrations and their dependencies, in application order. */
   readonly migrations: readonly LoadedMigration[];
-  /** The relations they create. */
+  /**
+   * The relations they create, as a Kysely set declares them; for a goose directory, the
+   * tables the block declares (what else it leaves is read from the database after applying).
+   */
   readonly tables: readonly string[];
 }
 
@@ -74,13 +78,15 @@ export class Session implements AsyncDisposable {
   }
 
   /**
-   * Plans (unknown tables and a bad migrations directory fail here, before any server starts
-   * or any connection is made), then brings the target up. A failure closes what was opened.
+   * Plans (a bad migrations directory, and a Kysely set's unknown tables, fail here, before
+   * any server starts or any connection is made; a goose directory's tables are checked once it
+   * is applied), then brings the target up. A failure closes what was opened.
    */
   static async open(config: ResolvedConfig, options: SessionOptions): Promise<Session> {
     const set = await loadMigrations(config.migrations);
     const migrations = selectMigrations(set, config.tables);
-    const session = new Session(config, options, Object.freeze({ set, migrations, tables: Object.freeze(migrations.flatMap((m) => m.tables)) }));
+    const tables = set.kind === 'goose' ? config.tables : migrations.flatMap((m) => m.tables);
+    const session = new Session(config, options, Object.freeze({ set, migrations, tables: Object.freeze([...tables]) }));
     if (options.interruptible) {
       const disarm = teardownOnInterrupt(() => session.close(), (signal) => session.reporter.info(`${signal}: tearing down before exit`));
       session.stack.defer('signal handlers', disarm);
@@ -144,7 +150,10 @@ export class Session implements AsyncDisposable {
       try {
         const result = await migrate(db, set, migrations, {
           now: this.now,
-          partitions: this.config.partitions,
+          partitions: { monthsBack: this.config.partitions.monthsBack, monthsAhead: this.config.partitions.monthsAhead },
+          partitionTables: this.config.partitions.tables,
+          allowMissing: this.config.allowMissing,
+          tables: this.config.tables,
           lock: { timeoutMs: this.config.lockTimeoutMs, onWait: (holder) => progress.waitingFor(`the migration lock, held by ${holder}`) },
           onApplying: (migration) => {
             clearInterval(slow);
@@ -171,9 +180,10 @@ export class Session implements AsyncDisposable {
   verify(pg?: Postgres, options: StepOptions = {}): Promise<void> {
     return this.#step('verify', options, async (progress) => {
       const db = pg ?? (await this.connect());
-      const { set, tables } = this.plan;
+      const { set } = this.plan;
+      const { tables, note } = set.kind === 'goose' ? await expectedGooseRelations(db, set, this.plan.tables) : { tables: this.plan.tables, note: undefined };
       await verifySchema(db, { tables, now: this.now, ...(set.schema ? { schema: set.schema } : {}) });
-      progress.done(`${tables.length} table${tables.length === 1 ? '' : 's'} match`);
+      progress.done(`${tables.length} table${tables.length === 1 ? '' : 's'} match${note ? `; ${note}` : ''}`);
     });
   }
 

@@ -84,11 +84,25 @@ export async function verifySchema(db: SqlConnection, options: VerifySchemaOptio
 }
 
 /**
- * Each partitioned table must accept a row dated today: a partition whose range bounds hold
- * today's date, or a DEFAULT partition. Found by bounds, whatever the partitions are named.
+ * Each table partitioned by range on one date or timestamp column must accept a row dated
+ * today: a partition whose range bounds hold today's date, or a DEFAULT partition. Found by
+ * bounds, whatever the partitions are named. Tables partitioned by list, hash, or on anything
+ * else (an id, an expression) have no "today" and are not checked.
  */
-async function partitionProblems(db: SqlConnection, tables: readonly string[], now: Date): Promise<string[]> {
+async function partitionProblems(db: SqlConnection, partitioned: readonly string[], now: Date): Promise<string[]> {
   const today = now.toISOString().slice(0, 10);
+  const { rows: keyed } = (await db.query(
+    `select p.relname as name
+     from pg_partitioned_table pt
+     join pg_class p on p.oid = pt.partrelid
+     join pg_namespace n on n.oid = p.relnamespace and n.nspname = current_schema()
+     join pg_attribute a on a.attrelid = p.oid and a.attnum = pt.partattrs[0]
+     where p.relname = any($1::text[]) and pt.partstrat = 'r' and pt.partnatts = 1
+       and a.atttypid in ('date'::regtype, 'timestamp'::regtype, 'timestamptz'::regtype)`,
+    [partitioned],
+  )) as { rows: { name: string }[] };
+  const tables = keyed.map((row) => row.name).sort();
+  if (tables.length === 0) return [];
   const { rows } = (await db.query(
     `select p.relname as parent, c.relname as child, pg_get_expr(c.relpartbound, c.oid) as bound
      from pg_inherits i

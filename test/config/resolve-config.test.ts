@@ -12,8 +12,10 @@ describe('resolveConfig', () => {
       database: 'action_history',
       tables: [],
       migrations: undefined,
-      partitions: { monthsBack: 1, monthsAhead: 3 },
+      partitions: { monthsBack: 1, monthsAhead: 3, tables: [] },
+      allowMissing: false,
       verify: true,
+      lockTimeoutMs: 60_000,
       isolate: false,
     });
     expect(Object.isFrozen(resolveConfig({}))).toBe(true);

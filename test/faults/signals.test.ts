@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { run } from '../runners/run-runner.ts';
+import { embeddedPort, probePort, run, vitest } from '../runners/run-runner.ts';
 
 const MAIN = join(import.meta.dirname, '../../src/cli/bin.ts');
 
@@ -44,5 +44,21 @@ describe('signals during `e2e-migrations apply` on the embedded default', () => 
     expect(result.output).not.toMatch(/Unhandled|unhandled|node:internal/);
     expect(result.output.match(/teardown (ok|FAILED)/g), result.output).toEqual(['teardown ok']);
     expect(await newPostgresGone(before)).toEqual([]);
+  });
+});
+
+/*
+ * CI cancels jobs and the OOM killer ends them with SIGKILL: no handler runs. The embedded
+ * server must not outlive its runner (the brief: gone within 15 s), since it would otherwise
+ * listen with known credentials forever.
+ */
+describe('SIGKILL of a Vitest run on the embedded default', () => {
+  test('the embedded server is gone within 15 s; nothing listens on its port', async () => {
+    const before = postgresPids();
+    const result = await vitest('vitest-project', [], { env: { FIXTURE_SLOW_MS: '30000' }, interrupt: { when: /^INJECTED /m, signal: 'SIGKILL' } });
+    expect(result.signal).toBe('SIGKILL');
+    const port = embeddedPort(result.output);
+    expect(await newPostgresGone(before)).toEqual([]);
+    expect(await probePort(port)).toBe('ECONNREFUSED');
   });
 });

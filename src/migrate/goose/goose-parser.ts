@@ -216,20 +216,16 @@ function versionOf(fileName: string): { version: bigint; description: string } {
   return { version, description: match[2]! };
 }
 
-/** Relations a list of statements creates, by name (schema and quotes removed). */
-export function createdRelations(statements: readonly string[]): string[] {
-  const pattern =
-    /\bcreate\s+(?:or\s+replace\s+)?(?:(?:temp|temporary|unlogged|materialized)\s+)?(?:table|view)\s+(?:if\s+not\s+exists\s+)?((?:"[^"]+"|[\w$]+)(?:\s*\.\s*(?:"[^"]+"|[\w$]+))?)/gi;
-  const names = new Set<string>();
-  for (const statement of statements) {
-    for (const found of statement.matchAll(pattern)) {
-      const qualified = found[1]!.split('.').map((part) => part.trim());
-      const last = qualified[qualified.length - 1]!;
-      const name = last.startsWith('"') ? last.slice(1, -1) : last.toLowerCase();
-      // A PARTITION OF child is part of its parent, not a table a user selects.
-      if (/\bpartition\s+of\b/i.test(statement.slice(found.index ?? 0))) continue;
-      names.add(name);
-    }
-  }
-  return [...names];
+/**
+ * The version a ledger row names, when it names a goose file: 0.1.0 recorded goose migrations
+ * by file base name (`1_create_items`), and a version is what identifies them.
+ *
+ * @example gooseVersionOf('0001_create_items') // 1n
+ * @returns `undefined` for a name that is not `NNN_…` with a version goose accepts.
+ */
+export function gooseVersionOf(baseName: string): bigint | undefined {
+  const match = GOOSE_FILE_NAME.exec(`${baseName}.sql`);
+  if (!match) return undefined;
+  const version = BigInt(match[1]!);
+  return version >= 1n && version <= INT64_MAX ? version : undefined;
 }

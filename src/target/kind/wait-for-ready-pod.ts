@@ -1,5 +1,5 @@
 import { setTimeout as delay } from 'node:timers/promises';
-import type { CoreV1Api, V1Pod } from '@kubernetes/client-node';
+import type { CoreV1Api, V1Pod, V1Service } from '@kubernetes/client-node';
 import { ClusterError } from '../../errors/errors.ts';
 import { explainApiFailure, type ApiEndpoint } from './explain-api-failure.ts';
 import { apiReason, statusCode } from './kube-api-error.ts';
@@ -25,6 +25,8 @@ export interface ReadyPodQuery {
 export interface ReadyPod {
   readonly name: string;
   readonly uid: string;
+  /** The node it runs on. */
+  readonly node?: string;
 }
 
 const DEFAULT_POLL_MS = 500;
@@ -32,16 +34,17 @@ const DEFAULT_POLL_MS = 500;
 /**
  * Resolves a Service to the first Ready pod its selector picks, waiting for one until the
  * deadline. A missing namespace or Service fails at once (waiting would not fix it); a
- * timeout names namespace/service and the state of every candidate pod.
+ * timeout names namespace/service and the state of every candidate pod. `found` is the
+ * Service when the caller has read it already ({@link readService}).
  */
-export async function waitForReadyPod(core: CoreV1Api, query: ReadyPodQuery): Promise<ReadyPod> {
+export async function waitForReadyPod(core: CoreV1Api, query: ReadyPodQuery, found?: V1Service): Promise<ReadyPod> {
   const { namespace, service } = query;
-  const selector = await serviceSelector(core, query);
+  const selector = serviceSelector(found ?? (await readService(core, query)), query);
   const deadline = Date.now() + query.timeoutMs;
   for (;;) {
     const pods = await call(query, () => core.listNamespacedPod({ namespace, labelSelector: selector }));
     const ready = pods.items.find(isReady);
-    if (ready?.metadata?.name) return Object.freeze({ name: ready.metadata.name, uid: ready.metadata.uid ?? '' });
+    if (ready?.metadata?.name) return Object.freeze({ name: ready.metadata.name, uid: ready.metadata.uid ?? '', ...(ready.spec?.nodeName ? { node: ready.spec.nodeName } : {}) });
     const states = pods.items.map(describePod);
     if (Date.now() >= deadline) {
       throw new ClusterError(
@@ -54,15 +57,23 @@ export async function waitForReadyPod(core: CoreV1Api, query: ReadyPodQuery): Pr
   }
 }
 
-async function serviceSelector(core: CoreV1Api, query: ReadyPodQuery): Promise<string> {
+/**
+ * Reads the Service; a missing one fails naming the Services the namespace has, anything else
+ * as explainApiFailure words it.
+ */
+export async function readService(core: CoreV1Api, query: Pick<ReadyPodQuery, 'namespace' | 'service' | 'cluster' | 'server'>): Promise<V1Service> {
   const { namespace, service } = query;
-  let found;
   try {
-    found = await core.readNamespacedService({ name: service, namespace });
+    return await core.readNamespacedService({ name: service, namespace });
   } catch (error) {
     if (statusCode(error) !== 404) throw apiFailure(query, error);
     throw await missingService(core, query, error);
   }
+}
+
+/** The Service's selector as a label selector; a Service without one fails (no pod can be chosen). */
+export function serviceSelector(found: V1Service, query: Pick<ReadyPodQuery, 'namespace' | 'service'>): string {
+  const { namespace, service } = query;
   const selector = found.spec?.selector ?? {};
   if (Object.keys(selector).length === 0) {
     throw new ClusterError(`service ${namespace}/${service} has no selector, so no pod can be chosen for it`, { namespace, service });
@@ -72,7 +83,7 @@ async function serviceSelector(core: CoreV1Api, query: ReadyPodQuery): Promise<s
     .join(',');
 }
 
-async function missingService(core: CoreV1Api, query: ReadyPodQuery, cause: unknown): Promise<ClusterError> {
+async function missingService(core: CoreV1Api, query: Pick<ReadyPodQuery, 'namespace' | 'service'>, cause: unknown): Promise<ClusterError> {
   const { namespace, service } = query;
   try {
     const services = await core.listNamespacedService({ namespace });
@@ -91,14 +102,15 @@ async function call<T>(query: ReadyPodQuery, request: () => Promise<T>): Promise
   }
 }
 
-function apiFailure(query: ReadyPodQuery, error: unknown): ClusterError {
+function apiFailure(query: Pick<ReadyPodQuery, 'namespace' | 'service' | 'cluster' | 'server'>, error: unknown): ClusterError {
   const { namespace, service } = query;
   const endpoint = query.cluster ?? (query.server ? { server: query.server } : undefined);
   const message = explainApiFailure(error, endpoint, `looking up service ${namespace}/${service}`);
   return new ClusterError(message, { namespace, service, ...(query.cluster?.context ? { context: query.cluster.context } : {}) }, { cause: error });
 }
 
-function isReady(pod: V1Pod): boolean {
+/** Running, Ready=True and not being deleted. */
+export function isReady(pod: V1Pod): boolean {
   return (
     !pod.metadata?.deletionTimestamp &&
     pod.status?.phase === 'Running' &&
@@ -106,7 +118,8 @@ function isReady(pod: V1Pod): boolean {
   );
 }
 
-function describePod(pod: V1Pod): string {
+/** `name: Running, Ready=False, Terminating`, for messages. */
+export function describePod(pod: V1Pod): string {
   const ready = (pod.status?.conditions ?? []).find((c) => c.type === 'Ready');
   const waiting = pod.status?.containerStatuses?.find((c) => c.state?.waiting)?.state?.waiting?.reason;
   const facts = [pod.status?.phase ?? 'Unknown', `Ready=${ready?.status ?? 'Unknown'}`, waiting, pod.metadata?.deletionTimestamp ? 'Terminating' : undefined];

@@ -13,8 +13,9 @@ export interface KindCluster extends AsyncDisposable {
 /**
  * A simulated Kind cluster whose `postgresql` pod relays to a fresh database of the suite's
  * real Postgres; the Secret carries that database's credentials, as postgres.yaml does.
+ * `nodePort` makes the Service type NodePort, listening on the node's InternalIP (127.0.0.1).
  */
-export async function kindCluster(options: { ready?: boolean } = {}): Promise<KindCluster> {
+export async function kindCluster(options: { ready?: boolean; nodePort?: true | number } = {}): Promise<KindCluster> {
   const admin = inject('pgAdmin');
   const db = await freshDatabase('kind');
   const sim = await startKubeSimulator({
@@ -22,6 +23,7 @@ export async function kindCluster(options: { ready?: boolean } = {}): Promise<Ki
       upstream: { host: admin.host, port: admin.port },
       credentials: { user: admin.user, password: admin.password, database: db.connection.database },
       ready: options.ready ?? true,
+      ...(options.nodePort !== undefined ? { nodePort: options.nodePort } : {}),
     },
   });
   const close = async () => {
