@@ -36,6 +36,12 @@ const COMMAND_HELP: Record<Command, string> = {
 
 Lists the migrations in application order with the tables each creates and its dependencies.
 Needs no database.`,
+  plan: `e2e-migrations plan [--tables a,b | --all] [--sql] [target flags]
+
+What apply would do, changing nothing: the migrations the tables need, in order, why each is
+needed (which table pulls it in), the monthly partitions of the window, and --sql the SQL each
+sends (what its checksum covers). With --url or Kind flags it also says which are applied;
+without, it answers from the migrations alone. \`apply --dry-run\` is the same.`,
   apply: `e2e-migrations apply [--tables a,b | --all] [target flags]
 
 Applies what the tables need (only what is missing), rolls the monthly partitions, and
@@ -73,6 +79,7 @@ Usage: e2e-migrations <command> [flags]
 
 Commands:
   list      list the migrations and the tables they create
+  plan      what apply would do, and why (changes nothing)
   apply     apply what the selected tables need, then verify
   verify    check the selected tables without changing anything
   status    show which migrations are applied

@@ -12,10 +12,20 @@ export async function main(argv: readonly string[], io: { stdout: NodeJS.Writabl
   let invocation: CliInvocation | undefined;
   try {
     invocation = parseCli(argv);
-    const { command, config, json, quiet } = invocation;
+    const { command, config, json, quiet, sql } = invocation;
     const print = (value: unknown, human: string) => io.stdout.write(json ? `${JSON.stringify(value, null, 2)}\n` : human);
     const run = { ...config, logger: quiet ? (false as const) : io.stderr };
     const options = { source: 'command line', interruptible: true, ...(invocation.credentialSources ? { credentialSources: invocation.credentialSources } : {}) };
+    /** `plan` / `apply --dry-run` / `list --tables`: what would run; with a URL or Kind, what is applied. */
+    const plan = async (withDatabase: boolean): Promise<number> => {
+      const { planMigrations } = await import('../api/plan-migrations.ts');
+      const { formatPlan } = await import('./format-plan.ts');
+      // `list --tables` never connects: only the selection and the migrations directory count.
+      const input = withDatabase ? run : { ...(config.tables ? { tables: config.tables } : {}), ...(config.migrations ? { migrations: config.migrations } : {}), logger: run.logger };
+      const result = await planMigrations(input, { ...options, sql: sql });
+      print({ ok: true, ...result }, formatPlan(result));
+      return 0;
+    };
     // Reading or rolling back a server that was started empty for this command tells nothing.
     const existing = { ...options, targets: { allowed: ['url', 'kind'] as const, why: `${command} needs a database to look at: give --url, or --namespace for Kind` } };
     switch (command) {
@@ -23,6 +33,7 @@ export async function main(argv: readonly string[], io: { stdout: NodeJS.Writabl
         io.stdout.write(helpText(invocation.helpFor));
         return 0;
       case 'list': {
+        if (config.tables !== undefined && config.tables !== 'all') return await plan(false);
         const { availableMigrations } = await import('../api/available-migrations.ts');
         const migrations = await availableMigrations(config.migrations);
         print(
@@ -31,7 +42,10 @@ export async function main(argv: readonly string[], io: { stdout: NodeJS.Writabl
         );
         return 0;
       }
+      case 'plan':
+        return await plan(true);
       case 'apply': {
+        if (invocation.dryRun) return await plan(true);
         const { applyMigrations } = await import('../api/apply-migrations.ts');
         const result = await applyMigrations(run, options);
         print({ ok: true, ...result }, `applied ${result.applied.length}, already applied ${result.alreadyApplied.length}; tables: ${result.tables.join(', ')}\n`);

@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import type { MigrationConfigInput } from '../config/config-schema.ts';
 import { ConfigError } from '../errors/errors.ts';
 
-export const COMMANDS = ['list', 'apply', 'verify', 'status', 'down', 'forward', 'doctor'] as const;
+export const COMMANDS = ['list', 'plan', 'apply', 'verify', 'status', 'down', 'forward', 'doctor'] as const;
 export type Command = (typeof COMMANDS)[number];
 
 export interface CliInvocation {
@@ -13,6 +13,10 @@ export interface CliInvocation {
   readonly json: boolean;
   readonly quiet: boolean;
   readonly to?: string;
+  /** `apply --dry-run`: plan instead of applying. */
+  readonly dryRun?: boolean;
+  /** `plan --sql`: show the SQL each migration sends. */
+  readonly sql?: boolean;
   /** Names of the flags or variables credentials came from, for messages. */
   readonly credentialSources?: { readonly user?: string; readonly password?: string; readonly database?: string };
 }
@@ -41,6 +45,8 @@ const OPTIONS = {
   'months-back': { type: 'string' },
   'months-ahead': { type: 'string' },
   'no-verify': { type: 'boolean' },
+  'dry-run': { type: 'boolean' },
+  sql: { type: 'boolean' },
   'lock-timeout': { type: 'string' },
   'allow-missing': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
@@ -105,6 +111,8 @@ export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv = proce
     json: values.json ?? false,
     quiet: values.quiet ?? false,
     ...(values.to !== undefined ? { to: values.to } : {}),
+    ...(values['dry-run'] ? { dryRun: true } : {}),
+    ...(values.sql ? { sql: true } : {}),
     credentialSources: { user: '--user', database: '--database', password: values.password !== undefined ? '--password' : 'E2E_MIGRATIONS_PASSWORD' },
   };
 }

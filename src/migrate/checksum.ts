@@ -7,14 +7,19 @@ import {
   PostgresQueryCompiler,
 } from 'kysely';
 
+/** One statement a Kysely migration sends: its compiled SQL and parameters. */
+export interface RecordedStatement {
+  readonly sql: string;
+  readonly parameters: readonly unknown[];
+}
+
 /**
- * Checksums what a Kysely `up` *does* rather than the text of its file: `up` runs against
- * a driver that executes nothing, and every compiled statement and parameter is hashed.
- * So reformatting, comments, or shipping the migration compiled to JavaScript change
- * nothing, while any change to the SQL it sends is drift.
+ * What a Kysely `up` (or `down`) sends, without sending it: it runs against a driver that
+ * executes nothing and every compiled statement is recorded. `plan --sql` shows exactly this,
+ * and the checksum is of exactly this.
  */
-export async function checksumOfUp(up: (db: Kysely<any>) => Promise<void>): Promise<string> {
-  const hash = createHash('sha256');
+export async function recordStatements(step: (db: Kysely<any>) => Promise<void>): Promise<RecordedStatement[]> {
+  const statements: RecordedStatement[] = [];
   const recorder = new Kysely<any>({
     dialect: {
       createAdapter: () => new PostgresAdapter(),
@@ -23,16 +28,30 @@ export async function checksumOfUp(up: (db: Kysely<any>) => Promise<void>): Prom
       createQueryCompiler: () => new PostgresQueryCompiler(),
     },
     log: (event) => {
-      hash.update(event.query.sql);
-      hash.update('\0');
-      hash.update(JSON.stringify(event.query.parameters, (_key, value) => (typeof value === 'bigint' ? value.toString() : value)));
-      hash.update('\n');
+      statements.push(Object.freeze({ sql: event.query.sql, parameters: event.query.parameters }));
     },
   });
   try {
-    await up(recorder);
+    await step(recorder);
   } finally {
     await recorder.destroy();
+  }
+  return statements;
+}
+
+/**
+ * Checksums what a Kysely `up` *does* rather than the text of its file: every statement it
+ * compiles and every parameter (see recordStatements). So reformatting, comments, or shipping
+ * the migration compiled to JavaScript change nothing, while any change to the SQL it sends
+ * is drift.
+ */
+export async function checksumOfUp(up: (db: Kysely<any>) => Promise<void>): Promise<string> {
+  const hash = createHash('sha256');
+  for (const statement of await recordStatements(up)) {
+    hash.update(statement.sql);
+    hash.update('\0');
+    hash.update(JSON.stringify(statement.parameters, (_key, value) => (typeof value === 'bigint' ? value.toString() : value)));
+    hash.update('\n');
   }
   return hash.digest('hex');
 }
