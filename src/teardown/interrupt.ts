@@ -4,9 +4,9 @@ import { constants } from 'node:os';
  * Teardown on SIGINT/SIGTERM. Neither runner runs global teardown when it is signalled:
  * Vitest's logger answers SIGINT/SIGTERM with `process.exit()` one millisecond later, and Jest
  * exits as well. So on the first signal every registered
- * teardown is started, and `process.exit` is held (calls are remembered, not obeyed) until
- * they have finished or TIMEOUT_MS has passed; then the process exits with the code asked
- * for, or 128 + the signal number. A second signal exits at once.
+ * teardown is started, and `process.exit` is held (calls are ignored) until they have finished
+ * or TIMEOUT_MS has passed; then the process exits with 128 + the signal number. A second
+ * signal exits at once.
  *
  * The state lives on globalThis: each Vitest project loads the global setup as its own
  * module instance, and there must be one handler, one hold on `process.exit`, for all.
@@ -53,26 +53,19 @@ function interrupt(s: InterruptState, signal: Signal, onInterrupt?: (signal: Sig
   const realExit = process.exit;
   if (s.interrupted) return; // the second signal: the held exit below is released by finish()
   s.interrupted = true;
-  let requested: number | undefined;
   let finished = false;
   const finish = (code?: number): void => {
     if (finished) return;
     finished = true;
     clearTimeout(timer);
     process.exit = realExit;
-    realExit.call(process, code ?? requested ?? numeric(process.exitCode) ?? 128 + constants.signals[signal]);
+    // The run was interrupted, whatever the runner concluded meanwhile (tests that failed because
+    // the server went away): the shell's convention, 128 + the signal, is what CI acts on.
+    realExit.call(process, code ?? 128 + constants.signals[signal]);
   };
-  process.exit = ((code?: number | string | null) => {
-    requested ??= numeric(code);
-  }) as typeof process.exit;
+  process.exit = (() => undefined) as typeof process.exit;
   for (const again of SIGNALS) process.once(again, () => finish(128 + constants.signals[again]));
   const timer = setTimeout(finish, TIMEOUT_MS);
   onInterrupt?.(signal);
   void Promise.allSettled([...s.teardowns].map((teardown) => teardown())).then(() => finish());
-}
-
-function numeric(code: number | string | null | undefined): number | undefined {
-  if (code === undefined || code === null || code === '') return undefined;
-  const n = Number(code);
-  return Number.isInteger(n) ? n : undefined;
 }

@@ -1,22 +1,22 @@
-import { Kysely, PostgresDialect } from 'kysely';
-import pg from 'pg';
-import { expect, inject } from 'vitest';
-import { cloneDatabase } from '../../provide/clone.ts';
-import type { Database } from '../../schema/ds-v1.ts';
+import type { Kysely } from 'kysely';
 import { formatConnectionString, parseConnectionString } from '../../postgres/connection-string.ts';
 import { ENV, providedFromEnv, type ProvidedDatabase } from '../../provide/provided.ts';
+import type { Database } from '../../schema/ds-v1.ts';
 import './types.ts';
 
 /*
- * Helpers for test files (they run in Vitest's workers). Light on purpose: kysely, pg and the
- * injected value, nothing of the migration engine.
+ * Helpers for test files (they run in Vitest's workers). This module is also what a Vitest
+ * config imports (for the block's types) and names in `globalSetup`, so it stays cheap in
+ * Vitest's main process: the test API ('vitest') is loaded only inside a worker, where it is
+ * loaded already, and kysely and pg only when a helper that uses them is called.
  */
+const runtime = process.env.VITEST_WORKER_ID !== undefined ? await import('vitest') : undefined;
 
 /** What the global setup provided; throws a clear error when it did not run. */
 export function providedDatabase(): ProvidedDatabase {
   let provided: ProvidedDatabase | undefined;
   try {
-    provided = inject('e2eMigrations');
+    provided = runtime?.inject('e2eMigrations');
   } catch {
     // outside a Vitest worker: fall back to the environment
   }
@@ -45,7 +45,7 @@ export async function databaseUrl(): Promise<string> {
   const provided = providedDatabase();
   if (!provided.isolate) return provided.url;
   const { template, clonePrefix } = provided.isolate;
-  const file = expect.getState().testPath ?? '';
+  const file = runtime?.expect.getState().testPath ?? '';
   let clone = clones().get(file);
   if (!clone) {
     clone = import('../../provide/clone.ts').then(({ cloneDatabase }) => cloneDatabase(parseConnectionString(provided.url), template, clonePrefix)).then((connection) => {
