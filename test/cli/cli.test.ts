@@ -1,24 +1,11 @@
-import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { freshDatabase } from '../support/fresh-database.ts';
+import { cli } from '../support/cli.ts';
 
-const MAIN = join(import.meta.dirname, '../../src/cli/bin.ts');
 const FIXTURES = join(import.meta.dirname, '../migrate/fixtures');
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
 
-function cli(...args: string[]): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [MAIN, ...args], { env: { ...process.env, NO_COLOR: '1' }, timeout: 60_000 }, (error, stdout, stderr) => {
-      resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr });
-    });
-  });
-}
 
 describe('e2e-migrations CLI', () => {
   test('--help on the CLI and on every command', async () => {

@@ -1,4 +1,3 @@
-import { execFile } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,30 +6,18 @@ import { createClusterPki, renderKubeconfig } from '../../fixtures/k8s-simulator
 import { applyMigrations, doctor } from '../../src/index.ts';
 import { freshDatabase } from '../support/fresh-database.ts';
 import { kindCluster, query } from '../target/kind/kind-cluster.ts';
+import { cli, type CliRun } from '../support/cli.ts';
 
-const MAIN = join(import.meta.dirname, '../../src/cli/bin.ts');
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
 
-function cli(...args: string[]): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [MAIN, ...args], { env: { ...process.env, NO_COLOR: '1' }, timeout: 60_000 }, (error, stdout, stderr) => {
-      resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr });
-    });
-  });
-}
 
 type Cluster = Awaited<ReturnType<typeof kindCluster>>;
 const kindFlags = (cluster: Cluster) => ['--kubeconfig', cluster.options.kubeconfig, '-n', cluster.options.namespace, '--secret', cluster.options.secret];
 
 /** The line of a link: `FAIL  permissions   …`. */
-const line = (run: Run, link: string) => run.stdout.split('\n').find((l) => new RegExp(`^\\S+\\s+${link}\\s`).test(l)) ?? `(no ${link} line)`;
+const line = (run: CliRun, link: string) => run.stdout.split('\n').find((l) => new RegExp(`^\\S+\\s+${link}\\s`).test(l)) ?? `(no ${link} line)`;
 /** The status word of each link, in order. */
-const statuses = (run: Run) =>
+const statuses = (run: CliRun) =>
   run.stdout
     .split('\n')
     .map((l) => /^(ok|WARN|FAIL|skip)\s+(\S+)/.exec(l))

@@ -1,18 +1,10 @@
-import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { freshDatabase } from '../support/fresh-database.ts';
 import { gooseDirectory, gooseFile } from '../migrate/goose/goose-directory.ts';
+import { cli } from '../support/cli.ts';
 
-const MAIN = join(import.meta.dirname, '../../src/cli/bin.ts');
 
-function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [MAIN, ...args], { env: { ...process.env, NO_COLOR: '1' }, timeout: 60_000 }, (error, stdout, stderr) => {
-      resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr });
-    });
-  });
-}
 
 /** audit_events as the DS directory creates it: the table and its partitions in one StatementBegin block. */
 const AUDIT = gooseFile(

@@ -1,18 +1,10 @@
-import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { applyMigrations, migrationStatus } from '../../src/index.ts';
 import { freshDatabase } from '../support/fresh-database.ts';
+import { cli } from '../support/cli.ts';
 
-const MAIN = join(import.meta.dirname, '../../src/cli/bin.ts');
 
-function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [MAIN, ...args], { env: { ...process.env, NO_COLOR: '1' }, timeout: 60_000 }, (error, stdout, stderr) => {
-      resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr });
-    });
-  });
-}
 
 describe('plan: what apply would do, changing nothing', () => {
   test('without a database: the closure in order, each with why it is needed; list --tables shows the same', async () => {

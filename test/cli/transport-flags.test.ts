@@ -1,19 +1,11 @@
-import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { ConfigError, resolveConfig, type KindConfig } from '../../src/index.ts';
 import { hostPortMapping } from '../target/kind/fake-docker.ts';
 import { kindCluster } from '../target/kind/kind-cluster.ts';
+import { cli } from '../support/cli.ts';
 
-const MAIN = join(import.meta.dirname, '../../src/cli/bin.ts');
 
-function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [MAIN, ...args], { env: { ...process.env, NO_COLOR: '1' }, timeout: 60_000 }, (error, stdout, stderr) => {
-      resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr });
-    });
-  });
-}
 
 describe('transport and nodeAddress: config and flags', () => {
   test('defaults to auto; nodeAddress is read as host:port, IPv6 in brackets', () => {
