@@ -26,6 +26,20 @@ execFileSync(process.execPath, [tsc, '-p', join(root, 'tsconfig.build.json')], {
   await build({ input: schema, output: { file: bundled, format: 'esm' }, platform: 'node', logLevel: 'warn' });
   await rename(bundled, schema);
 }
+// The CLI is started again and again: its own modules (~60) are bundled into a few chunks
+// beside bin.js (~30 ms less per call), each command's code still in a chunk of its own that
+// loads only when that command runs. Packages stay external. The chunks sit at bin.js's
+// depth, so paths relative to import.meta.url (the shipped migrations) mean the same.
+{
+  const { build } = await import('rolldown');
+  await build({
+    input: { bin: join(dist, 'src/cli/bin.js') },
+    external: (id) => !id.startsWith('.') && !id.startsWith('/'),
+    output: { dir: join(dist, 'src/cli'), format: 'esm', entryFileNames: '[name].js', chunkFileNames: 'chunk-[name]-[hash].js' },
+    platform: 'node',
+    logLevel: 'warn',
+  });
+}
 // Loaded through the built engine itself, so the manifest says exactly what a run would compute.
 const { loadMigrations, manifestOf, MANIFEST_FILE, SHIPPED_MIGRATIONS_DIR } = (await import(
   pathToFileURL(join(dist, 'src/migrate/load-migrations.js')).href
