@@ -174,16 +174,15 @@ export async function ensureMonthlyPartitions(db: SqlConnection, options: Monthl
   validateTable(table);
   const months = monthsOfWindow(options.now, options.monthsBack, options.monthsAhead);
   // Every run but the first of a month finds the window complete: one read, no transaction,
-  // no lock. Bounds are compared as Postgres prints them for a date key; anything else (a
-  // timestamp key, a gap) takes the locked path below, which decides for sure.
+  // no lock. Anything short of that takes the locked path below, which decides for sure.
   const { rows: bounds } = await db.query(
     `select pg_get_expr(c.relpartbound, c.oid) as bound
      from pg_inherits i join pg_class c on c.oid = i.inhrelid
      where i.inhparent = to_regclass($1)`,
     [table],
   );
-  const present = new Set((bounds as { bound: string }[]).map((row) => row.bound));
-  if (months.every((m) => present.has(`FOR VALUES FROM ('${m.from}') TO ('${m.to}')`))) return [];
+  const covered = new Set((bounds as { bound: string }[]).map((row) => monthOfBound(row.bound)).filter((m) => m !== undefined).map((m) => `${m.year}-${m.month}`));
+  if (months.every((m) => covered.has(`${m.year}-${m.month}`))) return [];
   // Inside the caller's transaction, a savepoint (committing it would commit the caller's
   // work); otherwise a transaction of our own. SAVEPOINT outside a transaction is 25P01.
   const nested = await db.query('savepoint e2e_monthly_partitions').then(

@@ -1,5 +1,6 @@
 import { VerificationError } from '../errors/errors.ts';
 import type { SqlConnection } from '../migrate/monthly-partitions.ts';
+import { rangeOf } from '../migrate/partition-bound.ts';
 import type { SchemaSpec } from '../schema/define-schema.ts';
 
 export interface VerifySchemaOptions {
@@ -114,22 +115,14 @@ async function partitionProblems(db: SqlConnection, partitioned: readonly string
   )) as { rows: { parent: string; child: string; bound: string | null }[] };
   const problems: string[] = [];
   for (const table of tables) {
-    const accepts = rows.some((row) => row.parent === table && row.bound !== null && boundHolds(row.bound, today));
+    const accepts = rows.some((row) => row.parent === table && row.bound !== null && boundHolds(row.bound, Date.parse(today)));
     if (!accepts) problems.push(`partitioned table ${table} has no partition for today (${today}); inserts dated today would fail`);
   }
   return problems;
 }
 
-/** `FOR VALUES FROM ('2026-11-01') TO ('2026-12-01')` or `DEFAULT`; MINVALUE/MAXVALUE are open ends. */
-function boundHolds(bound: string, today: string): boolean {
-  if (/^DEFAULT$/i.test(bound.trim())) return true;
-  const range = /^FOR VALUES FROM \((.*)\) TO \((.*)\)$/i.exec(bound.trim());
-  if (!range) return false;
-  const value = (text: string): string | null => {
-    const literal = /^'([^']*)'/.exec(text.trim());
-    return literal ? literal[1]!.slice(0, 10) : null; // MINVALUE / MAXVALUE
-  };
-  const from = value(range[1]!);
-  const to = value(range[2]!);
-  return (from === null || from <= today) && (to === null || today < to);
+/** Whether a partition with this bound takes a row dated `day` (UTC midnight, epoch ms). */
+function boundHolds(bound: string, day: number): boolean {
+  const range = rangeOf(bound);
+  return range === 'default' || (range !== undefined && range.from <= day && day < range.to);
 }
