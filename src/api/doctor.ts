@@ -1,7 +1,6 @@
 import type { MigrationConfigInput } from '../config/config-schema.ts';
-import { resolveConfig } from '../config/resolve-config.ts';
 import type { DoctorReport } from '../doctor/doctor-report.ts';
-import type { RunOptions, StartOptions } from '../session/start-session.ts';
+import { resolveInput, type RunOptions, type StartOptions } from '../session/start-session.ts';
 import { teardownOnInterrupt } from '../teardown/interrupt.ts';
 import { TeardownStack } from '../teardown/teardown-stack.ts';
 
@@ -22,10 +21,7 @@ export type { DoctorLink, DoctorReport, LinkStatus } from '../doctor/doctor-repo
  */
 export async function doctor(input: MigrationConfigInput & RunOptions = {}, options: StartOptions = {}): Promise<DoctorReport> {
   const { logger: _logger, now, ...block } = input;
-  const config = resolveConfig(block, {
-    ...(options.source ? { source: options.source } : {}),
-    ...(options.credentialSources ? { credentialSources: options.credentialSources } : {}),
-  });
+  const config = resolveInput(block, options);
   const { runDoctor } = await import('../doctor/run-doctor.ts');
   const stack = new TeardownStack();
   const abort = new AbortController();

@@ -1,11 +1,11 @@
 import type { MigrationConfigInput } from '../config/config-schema.ts';
-import { resolveConfig, type ResolvedConfig } from '../config/resolve-config.ts';
+import type { ResolvedConfig } from '../config/resolve-config.ts';
 import { readApplied } from '../migrate/applied.ts';
 import { isGoose, type LoadedMigration, type MigrationSet } from '../migrate/loaded-migration.ts';
 import { loadMigrations } from '../migrate/load-migrations.ts';
 import { monthsOfWindow, partitionName } from '../migrate/monthly-partitions.ts';
 import { selectMigrations } from '../migrate/select-migrations.ts';
-import { startSession, type RunOptions, type StartOptions } from '../session/start-session.ts';
+import { openResolved, resolveInput, type RunOptions, type StartOptions } from '../session/start-session.ts';
 
 /** One migration of a plan. */
 export interface PlannedMigration {
@@ -47,14 +47,14 @@ export interface PlanOptions extends StartOptions {
  */
 export async function planMigrations(input: MigrationConfigInput & RunOptions = {}, options: PlanOptions = {}): Promise<MigrationPlan> {
   const { logger, now, ...block } = input;
-  const config = resolveConfig(block, { ...(options.source ? { source: options.source } : {}) });
+  const config = resolveInput(block, options);
   const set = await loadMigrations(config.migrations);
   const selected = selectMigrations(set, config.tables);
   const reasons = reasonsFor(set, config);
   let states: ((m: LoadedMigration) => PlannedMigration['state']) = () => 'unknown';
   let database: string | null = null;
   if (config.target !== 'embedded') {
-    await using session = await startSession(input, options);
+    await using session = await openResolved(config, { ...(logger !== undefined ? { logger } : {}), ...(now ? { now } : {}) }, options);
     const applied = await session.stage('migrate', async (progress) => {
       const state = await readApplied(await session.connect(), set);
       progress.done(`read the ledger: ${state.applied.length} applied`);

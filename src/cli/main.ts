@@ -22,7 +22,7 @@ export async function main(argv: readonly string[], io: { stdout: NodeJS.Writabl
       const { formatPlan } = await import('./format-plan.ts');
       // `list --tables` never connects: only the selection and the migrations directory count.
       const input = withDatabase ? run : { ...(config.tables ? { tables: config.tables } : {}), ...(config.migrations ? { migrations: config.migrations } : {}), logger: run.logger };
-      const result = await planMigrations(input, { ...options, sql: sql });
+      const result = await planMigrations(input, { ...options, sql });
       print({ ok: true, ...result }, formatPlan(result));
       return 0;
     };

@@ -1,5 +1,5 @@
 import type { MigrationConfigInput } from '../config/config-schema.ts';
-import { configSecrets, resolveConfig, type ResolveOptions, type TargetKind } from '../config/resolve-config.ts';
+import { configSecrets, resolveConfig, type ResolvedConfig, type ResolveOptions, type TargetKind } from '../config/resolve-config.ts';
 import { ConfigError } from '../errors/errors.ts';
 import { Reporter, type LogSink } from '../report/reporter.ts';
 import { Session } from './session.ts';
@@ -32,6 +32,11 @@ export interface StartOptions {
  */
 export async function startSession(input: MigrationConfigInput & RunOptions, options: StartOptions = {}): Promise<Session> {
   const { logger, now, ...block } = input;
+  return openResolved(resolveInput(block, options), { ...(logger !== undefined ? { logger } : {}), ...(now ? { now } : {}) }, options);
+}
+
+/** The block resolved as `startSession` resolves it, for callers that decide before opening. */
+export function resolveInput(block: MigrationConfigInput, options: StartOptions = {}): ResolvedConfig {
   const config = resolveConfig(block, {
     ...(options.source ? { source: options.source } : {}),
     ...(options.credentialSources ? { credentialSources: options.credentialSources } : {}),
@@ -39,6 +44,11 @@ export async function startSession(input: MigrationConfigInput & RunOptions, opt
   if (options.targets && !options.targets.allowed.includes(config.target)) {
     throw new ConfigError(`${options.targets.why} (the target would be "${config.target}")`, { key: 'target', file: config.source });
   }
-  const reporter = new Reporter({ sink: logger ?? process.stderr, secrets: configSecrets(config) });
-  return Session.open(config, { reporter, ...(now ? { now } : {}), ...(options.interruptible ? { interruptible: true } : {}) });
+  return config;
+}
+
+/** Opens a session on a config already resolved, with the reporter that redacts its secrets. */
+export function openResolved(config: ResolvedConfig, run: RunOptions, options: StartOptions = {}): Promise<Session> {
+  const reporter = new Reporter({ sink: run.logger ?? process.stderr, secrets: configSecrets(config) });
+  return Session.open(config, { reporter, ...(run.now ? { now: run.now } : {}), ...(options.interruptible ? { interruptible: true } : {}) });
 }
