@@ -305,19 +305,24 @@ describe('goose parser_test.go: TestSplitStatements', () => {
     expect(file.up[0]).toBe('COPY public.colours (id, name) FROM stdin;\n1\tred\n2\tgreen\n3\tblue\n\\.');
   });
 
+  /** A trigger function in a StatementBegin block, as both plpgsql cases of goose's suite have it. */
+  const STAMP_FUNCTION_BLOCK = [
+    '-- +goose StatementBegin',
+    'CREATE OR REPLACE FUNCTION stamp() RETURNS TRIGGER AS $$',
+    'BEGIN',
+    '    NEW.changed_at = now();',
+    '    RETURN NEW;',
+    'END;',
+    "$$ language 'plpgsql';",
+    '-- +goose StatementEnd',
+  ];
+
   gooseCase('TestSplitStatements/plpgsqlSyntax', 'blocks back to back in both sections, Down ones without ";"', () => {
     const file = parse(
       [
         '',
         '-- +goose Up',
-        '-- +goose StatementBegin',
-        'CREATE OR REPLACE FUNCTION stamp() RETURNS TRIGGER AS $$',
-        'BEGIN',
-        '    NEW.changed_at = now();',
-        '    RETURN NEW;',
-        'END;',
-        "$$ language 'plpgsql';",
-        '-- +goose StatementEnd',
+        ...STAMP_FUNCTION_BLOCK,
         '-- +goose StatementBegin',
         'CREATE TRIGGER stamp_items BEFORE UPDATE ON items FOR EACH ROW EXECUTE PROCEDURE stamp();',
         '-- +goose StatementEnd',
@@ -340,14 +345,7 @@ describe('goose parser_test.go: TestSplitStatements', () => {
       [
         '',
         '-- +goose Up',
-        '-- +goose StatementBegin',
-        'CREATE OR REPLACE FUNCTION stamp() RETURNS TRIGGER AS $$',
-        'BEGIN',
-        '    NEW.changed_at = now();',
-        '    RETURN NEW;',
-        'END;',
-        "$$ language 'plpgsql';",
-        '-- +goose StatementEnd',
+        ...STAMP_FUNCTION_BLOCK,
         '',
         'CREATE TRIGGER stamp_items',
         'BEFORE UPDATE',
