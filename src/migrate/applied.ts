@@ -1,7 +1,7 @@
 import type { Postgres } from '../postgres/connect.ts';
-import { GOOSE_TABLE, readGooseVersions } from './goose/goose-ledger.ts';
+import { readGooseVersions } from './goose/goose-ledger.ts';
 import { gooseVersionOf } from './goose/goose-parser.ts';
-import { CHECKSUM_TABLE, LEDGER_TABLE, readLedgerRows, RELATIONS_TABLE, type LedgerEntry } from './ledger.ts';
+import { readLedgerState, type LedgerEntry, type LedgerPresence } from './ledger.ts';
 import { isGoose, type LoadedMigration, type MigrationSet } from './loaded-migration.ts';
 
 /** One applied migration, as a set sees the database. */
@@ -25,7 +25,7 @@ export interface AppliedState {
   /** Our ledger's rows, oldest first, by recorded name (every source's). */
   readonly ledger: ReadonlyMap<string, LedgerEntry>;
   /** Which bookkeeping tables exist. */
-  readonly present: { readonly ledger: boolean; readonly checksums: boolean; readonly relations: boolean; readonly goose: boolean };
+  readonly present: LedgerPresence;
   /** What the database says about one migration of the set; undefined while it is pending. */
   of(migration: LoadedMigration): AppliedMigration | undefined;
 }
@@ -42,7 +42,7 @@ export interface AppliedState {
  * checksums and the relations record.
  */
 export async function readApplied(pg: Postgres, set: MigrationSet): Promise<AppliedState> {
-  const { present, ledger } = (await readSteadyState(pg)) ?? (await readFirstTime(pg));
+  const { present, ledger } = await readLedgerState(pg);
 
   if (set.kind === 'kysely') {
     const byName = new Map<string, LoadedMigration>(set.migrations.map((m) => [m.name, m]));
@@ -72,48 +72,6 @@ export async function readApplied(pg: Postgres, set: MigrationSet): Promise<Appl
   });
   const index = new Map(applied.map((a) => [a.version, a]));
   return Object.freeze({ applied: Object.freeze(applied), ledger, present, of: (m: LoadedMigration) => (isGoose(m) ? index.get(m.version) : undefined) });
-}
-
-type Present = AppliedState['present'];
-
-/**
- * Every run after the first finds both ledger tables: one round trip reads which bookkeeping
- * tables exist and every ledger row. Undefined when a ledger table is missing (42P01).
- */
-async function readSteadyState(pg: Postgres): Promise<{ present: Present; ledger: ReadonlyMap<string, LedgerEntry> } | undefined> {
-  const id = (name: string) => pg.client.escapeIdentifier(name);
-  // Our constants only, quoted by pg; nothing from input reaches this text.
-  const result = await pg
-    .query<{ relations: boolean; goose: boolean; name: string | null; timestamp: string | null; checksum: string | null }>(
-      `with present as (select to_regclass($1) is not null as relations, to_regclass($2) is not null as goose)
-       select present.relations, present.goose, l.name, l.timestamp, c.checksum
-       from present left join (${id(LEDGER_TABLE)} l left join ${id(CHECKSUM_TABLE)} c on c.name = l.name) on true
-       order by l.timestamp, l.name`,
-      [RELATIONS_TABLE, GOOSE_TABLE],
-    )
-    .catch((error: { code?: string }) => {
-      if (error.code === '42P01') return undefined;
-      throw error;
-    });
-  if (!result) return undefined;
-  const first = result.rows[0]!;
-  const ledger = new Map<string, LedgerEntry>();
-  for (const row of result.rows) {
-    if (row.name === null) continue;
-    ledger.set(row.name, Object.freeze({ name: row.name, appliedAt: new Date(row.timestamp!), ...(row.checksum ? { checksum: row.checksum.trim() } : {}) }));
-  }
-  return { present: Object.freeze({ ledger: true, checksums: true, relations: first.relations, goose: first.goose }), ledger };
-}
-
-/** A database without (one of) our ledger tables: which exist, then what they hold. */
-async function readFirstTime(pg: Postgres): Promise<{ present: Present; ledger: ReadonlyMap<string, LedgerEntry> }> {
-  const { rows } = await pg.query<{ ledger: string | null; checksums: string | null; relations: string | null; goose: string | null }>(
-    'select to_regclass($1)::text as ledger, to_regclass($2)::text as checksums, to_regclass($3)::text as relations, to_regclass($4)::text as goose',
-    [LEDGER_TABLE, CHECKSUM_TABLE, RELATIONS_TABLE, GOOSE_TABLE],
-  );
-  const found = rows[0]!;
-  const present = Object.freeze({ ledger: found.ledger !== null, checksums: found.checksums !== null, relations: found.relations !== null, goose: found.goose !== null });
-  return { present, ledger: present.ledger ? await readLedgerRows(pg, present.checksums) : new Map() };
 }
 
 /** Frozen, with no `migration` key when the set has none (optional properties are absent, never undefined). */

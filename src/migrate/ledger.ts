@@ -1,4 +1,5 @@
 import type { Postgres } from '../postgres/connect.ts';
+import { GOOSE_TABLE } from './goose/goose-ledger.ts';
 
 /**
  * The ledger: Kysely's migration table (name, timestamp) and lock table under our own
@@ -19,21 +20,70 @@ export interface LedgerEntry {
   readonly checksum?: string;
 }
 
+/** Which bookkeeping tables a database holds. */
+export interface LedgerPresence {
+  readonly ledger: boolean;
+  readonly checksums: boolean;
+  readonly relations: boolean;
+  readonly goose: boolean;
+}
+
 /**
  * Reads what has been applied, oldest first; an empty map for a database never migrated.
  * Plain SQL on the run's connection: a run with nothing to apply never loads Kysely.
  */
-export async function readLedger(pg: Postgres): Promise<Map<string, LedgerEntry>> {
-  const { rows: present } = await pg.query<{ ledger: string | null; checksums: string | null }>(
-    'select to_regclass($1)::text as ledger, to_regclass($2)::text as checksums',
-    [LEDGER_TABLE, CHECKSUM_TABLE],
+export async function readLedger(pg: Postgres): Promise<ReadonlyMap<string, LedgerEntry>> {
+  return (await readLedgerState(pg)).ledger;
+}
+
+/** Which bookkeeping tables exist, and our ledger's rows (with checksums), oldest first. */
+export async function readLedgerState(pg: Postgres): Promise<{ present: LedgerPresence; ledger: ReadonlyMap<string, LedgerEntry> }> {
+  return (await readSteadyState(pg)) ?? (await readFirstTime(pg));
+}
+
+
+/**
+ * Every run after the first finds both ledger tables: one round trip reads which bookkeeping
+ * tables exist and every ledger row. Undefined when a ledger table is missing (42P01).
+ */
+async function readSteadyState(pg: Postgres): Promise<{ present: LedgerPresence; ledger: ReadonlyMap<string, LedgerEntry> } | undefined> {
+  const id = (name: string) => pg.client.escapeIdentifier(name);
+  // Our constants only, quoted by pg; nothing from input reaches this text.
+  const result = await pg
+    .query<{ relations: boolean; goose: boolean; name: string | null; timestamp: string | null; checksum: string | null }>(
+      `with present as (select to_regclass($1) is not null as relations, to_regclass($2) is not null as goose)
+       select present.relations, present.goose, l.name, l.timestamp, c.checksum
+       from present left join (${id(LEDGER_TABLE)} l left join ${id(CHECKSUM_TABLE)} c on c.name = l.name) on true
+       order by l.timestamp, l.name`,
+      [RELATIONS_TABLE, GOOSE_TABLE],
+    )
+    .catch((error: { code?: string }) => {
+      if (error.code === '42P01') return undefined;
+      throw error;
+    });
+  if (!result) return undefined;
+  const first = result.rows[0]!;
+  const ledger = new Map<string, LedgerEntry>();
+  for (const row of result.rows) {
+    if (row.name === null) continue;
+    ledger.set(row.name, Object.freeze({ name: row.name, appliedAt: new Date(row.timestamp!), ...(row.checksum ? { checksum: row.checksum.trim() } : {}) }));
+  }
+  return { present: Object.freeze({ ledger: true, checksums: true, relations: first.relations, goose: first.goose }), ledger };
+}
+
+/** A database without (one of) our ledger tables: which exist, then what they hold. */
+async function readFirstTime(pg: Postgres): Promise<{ present: LedgerPresence; ledger: ReadonlyMap<string, LedgerEntry> }> {
+  const { rows } = await pg.query<{ ledger: string | null; checksums: string | null; relations: string | null; goose: string | null }>(
+    'select to_regclass($1)::text as ledger, to_regclass($2)::text as checksums, to_regclass($3)::text as relations, to_regclass($4)::text as goose',
+    [LEDGER_TABLE, CHECKSUM_TABLE, RELATIONS_TABLE, GOOSE_TABLE],
   );
-  if (!present[0]?.ledger) return new Map();
-  return readLedgerRows(pg, present[0].checksums !== null);
+  const found = rows[0]!;
+  const present = Object.freeze({ ledger: found.ledger !== null, checksums: found.checksums !== null, relations: found.relations !== null, goose: found.goose !== null });
+  return { present, ledger: present.ledger ? await readLedgerRows(pg, present.checksums) : new Map() };
 }
 
 /** The ledger's rows, oldest first; the ledger table must exist. */
-export async function readLedgerRows(pg: Postgres, withChecksums: boolean): Promise<Map<string, LedgerEntry>> {
+async function readLedgerRows(pg: Postgres, withChecksums: boolean): Promise<Map<string, LedgerEntry>> {
   // Identifiers are our constants, quoted by pg; nothing from input reaches this text.
   const ledger = pg.client.escapeIdentifier(LEDGER_TABLE);
   const checksums = pg.client.escapeIdentifier(CHECKSUM_TABLE);
