@@ -49,8 +49,9 @@ verifies. Partition window: --months-back N (default 1), --months-ahead N (defau
 Skip verification with --no-verify.`,
   verify: `e2e-migrations verify [--tables a,b | --all] [target flags]
 
-Checks that the tables exist with the expected columns and that audit_events has this
-month's partition. Changes nothing. Exit 1 lists every problem.`,
+Checks that the tables exist with the expected columns and that each table partitioned by
+date has a partition for today (found by its bounds). Changes nothing. Needs --url or Kind
+flags. Exit 1 lists every problem.`,
   status: `e2e-migrations status [target flags]
 
 Shows each migration: applied or pending, when, and whether its checksum still matches.`,
