@@ -19,6 +19,10 @@ interface ColumnRow {
   type: string | null;
   not_null: boolean | null;
   has_default: boolean | null;
+  /** Partitioned tables, first row only: partitioned by range on one date column. */
+  dated: boolean | null;
+  /** With `dated`: the partitions' bounds (`FOR VALUES FROM … TO …`, `DEFAULT`). */
+  bounds: (string | null)[] | null;
 }
 
 const KIND_NAMES: Record<string, string> = { r: 'table', p: 'partitioned-table', v: 'view', m: 'matview' };
@@ -32,9 +36,22 @@ const KIND_NAMES: Record<string, string> = { r: 'table', p: 'partitioned-table',
 export async function verifySchema(db: SqlConnection, options: VerifySchemaOptions): Promise<void> {
   const tables = [...new Set(options.tables)];
   if (tables.length === 0) return;
+  // One round trip: the columns, and on each partitioned table's first row whether it is
+  // partitioned by range on one date column ("dated") and its partitions' bounds. Verify runs
+  // on every apply; three catalog queries were a good part of a no-op apply's time.
   const { rows } = (await db.query(
     `select c.relname as relation, c.relkind::text as relkind, a.attname as column,
-           format_type(a.atttypid, a.atttypmod) as type, a.attnotnull as not_null, a.atthasdef as has_default
+           format_type(a.atttypid, a.atttypmod) as type, a.attnotnull as not_null, a.atthasdef as has_default,
+           case when c.relkind = 'p' and row_number() over (partition by c.oid order by a.attnum) = 1 then
+             exists (select 1 from pg_partitioned_table pt
+                     join pg_attribute k on k.attrelid = pt.partrelid and k.attnum = pt.partattrs[0]
+                     where pt.partrelid = c.oid and pt.partstrat = 'r' and pt.partnatts = 1
+                       and k.atttypid in ('date'::regtype, 'timestamp'::regtype, 'timestamptz'::regtype))
+           end as dated,
+           case when c.relkind = 'p' and row_number() over (partition by c.oid order by a.attnum) = 1 then
+             (select coalesce(json_agg(pg_get_expr(child.relpartbound, child.oid)), '[]'::json)
+              from pg_inherits i join pg_class child on child.oid = i.inhrelid where i.inhparent = c.oid)
+           end as bounds
     from pg_class c
     join pg_namespace n on n.oid = c.relnamespace and n.nspname = current_schema()
     left join pg_attribute a on a.attrelid = c.oid and a.attnum > 0 and not a.attisdropped
@@ -44,10 +61,12 @@ export async function verifySchema(db: SqlConnection, options: VerifySchemaOptio
   )) as { rows: ColumnRow[] };
 
   const found = new Map<string, { kind: string; columns: Map<string, ColumnRow> }>();
+  const dated = new Map<string, (string | null)[]>();
   for (const row of rows) {
     const relation = found.get(row.relation) ?? { kind: row.relkind, columns: new Map() };
     if (row.column) relation.columns.set(row.column, row);
     found.set(row.relation, relation);
+    if (row.dated) dated.set(row.relation, row.bounds ?? []);
   }
 
   const problems: string[] = [];
@@ -78,8 +97,7 @@ export async function verifySchema(db: SqlConnection, options: VerifySchemaOptio
     }
   }
 
-  const partitioned = tables.filter((table) => found.get(table)?.kind === 'p');
-  if (partitioned.length > 0) problems.push(...(await partitionProblems(db, partitioned, options.now)));
+  problems.push(...partitionProblems(dated, options.now));
 
   if (problems.length > 0) throw new VerificationError(problems);
 }
@@ -90,32 +108,11 @@ export async function verifySchema(db: SqlConnection, options: VerifySchemaOptio
  * bounds, whatever the partitions are named. Tables partitioned by list, hash, or on anything
  * else (an id, an expression) have no "today" and are not checked.
  */
-async function partitionProblems(db: SqlConnection, partitioned: readonly string[], now: Date): Promise<string[]> {
+function partitionProblems(dated: ReadonlyMap<string, readonly (string | null)[]>, now: Date): string[] {
   const today = now.toISOString().slice(0, 10);
-  const { rows: keyed } = (await db.query(
-    `select p.relname as name
-     from pg_partitioned_table pt
-     join pg_class p on p.oid = pt.partrelid
-     join pg_namespace n on n.oid = p.relnamespace and n.nspname = current_schema()
-     join pg_attribute a on a.attrelid = p.oid and a.attnum = pt.partattrs[0]
-     where p.relname = any($1::text[]) and pt.partstrat = 'r' and pt.partnatts = 1
-       and a.atttypid in ('date'::regtype, 'timestamp'::regtype, 'timestamptz'::regtype)`,
-    [partitioned],
-  )) as { rows: { name: string }[] };
-  const tables = keyed.map((row) => row.name).sort();
-  if (tables.length === 0) return [];
-  const { rows } = (await db.query(
-    `select p.relname as parent, c.relname as child, pg_get_expr(c.relpartbound, c.oid) as bound
-     from pg_inherits i
-     join pg_class p on p.oid = i.inhparent
-     join pg_namespace n on n.oid = p.relnamespace and n.nspname = current_schema()
-     join pg_class c on c.oid = i.inhrelid
-     where p.relname = any($1::text[])`,
-    [tables],
-  )) as { rows: { parent: string; child: string; bound: string | null }[] };
   const problems: string[] = [];
-  for (const table of tables) {
-    const accepts = rows.some((row) => row.parent === table && row.bound !== null && boundHolds(row.bound, Date.parse(today)));
+  for (const [table, bounds] of [...dated].sort(([a], [b]) => a.localeCompare(b))) {
+    const accepts = bounds.some((bound) => bound !== null && boundHolds(bound, Date.parse(today)));
     if (!accepts) problems.push(`partitioned table ${table} has no partition for today (${today}); inserts dated today would fail`);
   }
   return problems;
