@@ -12,10 +12,18 @@ import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
 const root = join(import.meta.dirname, '..');
-const dist = join(root, 'dist');
+const target = join(root, 'dist');
+// Built beside dist/ and swapped in at the end: a test run (or a runner fixture resolving
+// `e2e-migrations` to dist/) that is going on meanwhile never sees a half-built package.
+const dist = join(root, `dist.next-${process.pid}`);
 const tsc = join(dirname(createRequire(import.meta.url).resolve('typescript/package.json')), 'bin', 'tsc');
 await rm(dist, { recursive: true, force: true });
-execFileSync(process.execPath, [tsc, '-p', join(root, 'tsconfig.build.json')], { stdio: 'inherit' });
+try {
+  execFileSync(process.execPath, [tsc, '-p', join(root, 'tsconfig.build.json'), '--outDir', dist], { stdio: 'inherit' });
+} catch (error) {
+  await rm(dist, { recursive: true, force: true });
+  throw error;
+}
 // zod is ~230 modules; the schema uses a few of its builders. Bundling them into the schema's
 // module (tree-shaken: ~170 KB, one file) takes ~65 ms off every CLI call and runner setup.
 // The types still come from the zod package; nothing else imports zod at run time.
@@ -46,4 +54,10 @@ const { loadMigrations, manifestOf, MANIFEST_FILE, SHIPPED_MIGRATIONS_DIR } = (a
 )) as typeof import('../src/migrate/load-migrations.ts');
 const manifest = manifestOf(await loadMigrations(SHIPPED_MIGRATIONS_DIR));
 await writeFile(join(SHIPPED_MIGRATIONS_DIR, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`);
+const old = `${target}.old-${process.pid}`;
+await rename(target, old).catch((error: NodeJS.ErrnoException) => {
+  if (error.code !== 'ENOENT') throw error;
+});
+await rename(dist, target);
+await rm(old, { recursive: true, force: true });
 console.log(`build: ${manifest.length} shipped migrations in ${join('dist', 'migrations', MANIFEST_FILE)}`);

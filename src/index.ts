@@ -9,6 +9,7 @@ export { availableMigrations, type AvailableMigration } from './api/available-mi
 export { doctor, type DoctorLink, type DoctorReport, type LinkStatus } from './api/doctor.ts';
 export { migrationStatus, type MigrationStatus } from './api/migration-status.ts';
 export { rollbackMigrations } from './api/rollback-migrations.ts';
+export { stopReusedServers, type StopReusedOptions, type StoppedServer } from './api/stop-reused-servers.ts';
 export { verifyMigrations } from './api/verify-migrations.ts';
 export { migrationConfigSchema, type MigrationConfigInput } from './config/config-schema.ts';
 export { DEFAULTS } from './config/defaults.ts';
@@ -36,6 +37,8 @@ export { ensureMonthlyPartitions } from './migrate/monthly-partitions.ts';
 export type { MaintainContext, MigrationMeta, MigrationModule, PartitionWindow } from './migrate/migration-module.ts';
 export type { LogSink, StageName, StageRecord } from './report/reporter.ts';
 export { prepareDatabase, type PreparedDatabase } from './api/prepare-database.ts';
+export { resetDatabase, type ResetOptions } from './api/reset-database.ts';
+export type { ResetResult } from './provide/reset-tables.ts';
 export type { RunOptions, StartOptions } from './session/start-session.ts';
 export { dsV1, type Database } from './schema/ds-v1.ts';
 export { defineSchema, type DatabaseOf, type JsonValue, type SchemaSpec } from './schema/define-schema.ts';

@@ -2,8 +2,8 @@ import type { MigrationConfigInput } from '../config/config-schema.ts';
 import type { MigrateResult } from '../migrate/migrate.ts';
 import type { StageRecord } from '../report/reporter.ts';
 import type { TransportReport } from '../target/target.ts';
-import type { RunOptions, StartOptions } from '../session/start-session.ts';
-import { prepareDatabase } from './prepare-database.ts';
+import { startSession, type RunOptions, type StartOptions } from '../session/start-session.ts';
+import { prepared } from './prepare-database.ts';
 
 export interface ApplyResult extends MigrateResult {
   /** Per-stage outcome and time, in order. */
@@ -23,9 +23,9 @@ export interface ApplyResult extends MigrateResult {
  * ```
  */
 export async function applyMigrations(config: MigrationConfigInput & RunOptions = {}, options: StartOptions = {}): Promise<ApplyResult> {
-  const prepared = await prepareDatabase(config, options);
-  await prepared.close();
-  return Object.freeze({ ...prepared.migrations, stages: prepared.stages, ...(prepared.transport ? { transport: prepared.transport } : {}) });
+  const database = await prepared(await startSession(config, options), { seed: false });
+  await database.close();
+  return Object.freeze({ ...database.migrations, stages: database.stages, ...(database.transport ? { transport: database.transport } : {}) });
 }
 
 /** Only what audit events need. Go: `ApplyAuditMigrations(ctx, namespace, kubeconfigPath, writer)`. */

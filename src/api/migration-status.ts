@@ -1,5 +1,7 @@
 import type { MigrationConfigInput } from '../config/config-schema.ts';
 import { checksumState, readApplied } from '../migrate/applied.ts';
+import type { IsolationDatabase } from '../provide/isolation-databases.ts';
+import type { Session } from '../session/session.ts';
 import { startSession, type RunOptions, type StartOptions } from '../session/start-session.ts';
 
 export interface MigrationStatus {
@@ -11,10 +13,40 @@ export interface MigrationStatus {
   readonly checksum: 'ok' | 'changed' | 'unrecorded' | 'pending';
 }
 
+/** What `status` shows: the migrations, and the isolation templates and clones on the server. */
+export interface StatusReport {
+  readonly migrations: readonly MigrationStatus[];
+  /**
+   * Every isolation template and clone on the target's server (names of our shape only), with
+   * its age and state: the template of these migrations is `current`; others are `recent` or
+   * `stale` (unused for a week: the next isolating run prunes it); clones are `live`, `stale`
+   * (their run is gone: pruned next) or `unknown`.
+   */
+  readonly isolation: readonly IsolationDatabase[];
+}
+
 /** Each migration of the source with whether and when it was applied, and its checksum state. */
 export async function migrationStatus(config: MigrationConfigInput & RunOptions = {}, options: StartOptions = {}): Promise<readonly MigrationStatus[]> {
   await using session = await startSession(config, options);
-  return await session.stage('migrate', async (progress) => {
+  return await readMigrationStatus(session);
+}
+
+/** `migrationStatus`, plus the isolation databases on the server (what `e2e-migrations status` prints). */
+export async function statusReport(config: MigrationConfigInput & RunOptions = {}, options: StartOptions = {}): Promise<StatusReport> {
+  await using session = await startSession(config, options);
+  const migrations = await readMigrationStatus(session);
+  const [{ listIsolationDatabases }, { sessionTemplateName }] = await Promise.all([import('../provide/isolation-databases.ts'), import('../provide/template.ts')]);
+  const isolation = await session.stage('provide', async (progress) => {
+    const listed = await listIsolationDatabases((await session.connect()).client, { current: sessionTemplateName(session) });
+    const count = (kind: IsolationDatabase['kind']) => listed.filter((d) => d.kind === kind).length;
+    progress.done(`${count('template')} isolation templates, ${count('clone') + count('pooled')} clones on the server`);
+    return listed;
+  });
+  return Object.freeze({ migrations, isolation: Object.freeze(isolation) });
+}
+
+function readMigrationStatus(session: Session): Promise<readonly MigrationStatus[]> {
+  return session.stage('migrate', async (progress) => {
     // A goose file is its version: a renamed file shows under its new name, still applied.
     const state = await readApplied(await session.connect(), session.plan.set);
     const statuses = session.plan.set.migrations.map((migration): MigrationStatus => {

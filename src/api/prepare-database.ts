@@ -3,6 +3,7 @@ import type { ResolvedConfig, TargetKind } from '../config/resolve-config.ts';
 import type { MigrateResult } from '../migrate/migrate.ts';
 import { formatConnectionString, type ConnectionInfo } from '../postgres/connection-string.ts';
 import type { StageRecord } from '../report/reporter.ts';
+import { captureSeed } from '../provide/seed-snapshot.ts';
 import type { Session } from '../session/session.ts';
 import type { TransportReport } from '../target/target.ts';
 import { startSession, type RunOptions, type StartOptions } from '../session/start-session.ts';
@@ -35,14 +36,23 @@ export interface PreparedDatabase extends AsyncDisposable {
  */
 export async function prepareDatabase(input: MigrationConfigInput & RunOptions = {}, options: StartOptions = {}): Promise<PreparedDatabase> {
   const session = await startSession(input, options);
-  return prepared(session);
+  return prepared(session, { seed: true });
 }
 
-/** Migrates and verifies an open session; closes it when that fails. */
-export async function prepared(session: Session): Promise<PreparedDatabase> {
+/**
+ * Migrates and verifies an open session; closes it when that fails. `seed` records what
+ * `resetDatabase()` restores (a schema `e2e_migrations_seed` in the database): for a database
+ * tests will use, not for an `apply` that only migrates (a cluster's database keeps no schema
+ * of ours it does not need).
+ */
+export async function prepared(session: Session, options: { readonly seed: boolean }): Promise<PreparedDatabase> {
   try {
     const migrations = await session.migrate();
     if (session.config.verify) await session.verify();
+    if (options.seed) {
+      const seed = await captureSeed(await session.connect(), migrations.tables);
+      if (seed.skipped) session.reporter.info(seed.skipped);
+    }
     const { target } = session;
     const close = () => session.close();
     return Object.freeze({

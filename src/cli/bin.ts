@@ -3,11 +3,13 @@
 import module from 'node:module';
 
 import { assertNodeVersion } from '../util/assert-node-version.ts';
+import { jsonDocument } from './json-output.ts';
 
 try {
   // Before anything else: on an older Node, a dependency would fail later with a TypeError.
   assertNodeVersion();
 } catch (error) {
+  if (process.argv.includes('--json')) process.stdout.write(jsonDocument({ command: null, exitCode: 2, error }));
   process.stderr.write(`e2e-migrations: ${(error as Error).message}\n`);
   process.exit(2);
 }

@@ -14,6 +14,9 @@ const TARGET_FLAGS = `Target (embedded Postgres 16 when none is given):
                          NodePort when one answers as Postgres, else a port-forward)
   --node-address H:P     where this machine reaches the NodePort (a Kind extraPortMappings
                          host port, e.g. 127.0.0.1:25433); tried first
+  --reuse                embedded: keep the server running for the next run, which finds it
+                         and gets a fresh database (stops after 15 min idle, or on
+                         \`e2e-migrations stop\`); ignored when CI is set
 Credentials:
   --user NAME            (default: slm_user)
   --password VALUE       (default: test_password; prefer E2E_MIGRATIONS_PASSWORD)
@@ -54,7 +57,11 @@ date has a partition for today (found by its bounds). Changes nothing. Needs --u
 flags. Exit 1 lists every problem.`,
   status: `e2e-migrations status [target flags]
 
-Shows each migration: applied or pending, when, and whether its checksum still matches.`,
+Shows each migration: applied or pending, when, and whether its checksum still matches;
+then the isolation templates and clones (isolate: 'file') on the server, with their age and
+state: current (the template of these migrations and --tables), recent or stale (unused for
+7 days), and for clones live, stale (their run ended) or unknown. Stale ones are pruned by
+the next run that isolates.`,
   down: `e2e-migrations down [--to NAME] [target flags]
 
 Rolls back applied migrations in reverse order: all of them, or those applied after NAME
@@ -63,6 +70,11 @@ Rolls back applied migrations in reverse order: all of them, or those applied af
 
 Opens the port-forward to the Postgres pod, prints the connection URL (password masked)
 and keeps it open until Ctrl-C. For debugging.`,
+  stop: `e2e-migrations stop [--json]
+
+Stops the embedded Postgres servers that --reuse keeps running between runs (yours: those of
+the user running this) now, instead of after 15 minutes without a client, and removes what
+they left. Says what it stopped, or that none ran; exit 0 either way.`,
   doctor: `e2e-migrations doctor [target flags] [--json]
 
 Walks the chain a run needs and prints one line per link, with what is wrong and how to fix
@@ -73,6 +85,7 @@ nothing. Exit 0 when a run would succeed, 1 when not.`,
 };
 
 export function helpText(command?: Command): string {
+  if (command === 'stop') return `${COMMAND_HELP[command]}\n\n${OUTPUT_FLAGS}\n`;
   if (command) return `${COMMAND_HELP[command]}\n\n${command === 'list' ? `${SELECTION_FLAGS}\n${OUTPUT_FLAGS}` : `${SELECTION_FLAGS}\n${TARGET_FLAGS}\n${OUTPUT_FLAGS}`}\n`;
   return `e2e-migrations — the DataStorage schema for E2E tests, from one source of truth
 
@@ -83,10 +96,11 @@ Commands:
   plan      what apply would do, and why (changes nothing)
   apply     apply what the selected tables need, then verify
   verify    check the selected tables without changing anything
-  status    show which migrations are applied
+  status    show which migrations are applied, and the isolation databases
   down      roll back migrations
   forward   keep a port-forward to the Kind Postgres open (debugging)
   doctor    check every link from kubeconfig to partitions, saying how to fix each
+  stop      stop the embedded Postgres that --reuse keeps running
 
 Run \`e2e-migrations <command> --help\` for its flags.
 Exit codes: 0 success, 1 database/migration/verification failure, 2 usage or config error.

@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import type { MigrationConfigInput } from '../config/config-schema.ts';
 import { ConfigError } from '../errors/errors.ts';
 
-export const COMMANDS = ['list', 'plan', 'apply', 'verify', 'status', 'down', 'forward', 'doctor'] as const;
+export const COMMANDS = ['list', 'plan', 'apply', 'verify', 'status', 'down', 'forward', 'doctor', 'stop'] as const;
 export type Command = (typeof COMMANDS)[number];
 
 export interface CliInvocation {
@@ -49,6 +49,7 @@ const OPTIONS = {
   sql: { type: 'boolean' },
   'lock-timeout': { type: 'string' },
   'allow-missing': { type: 'boolean' },
+  reuse: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -64,13 +65,13 @@ export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv = proce
   const [word, ...extra] = positionals;
   if (word === undefined || word === 'help') {
     const helpFor = extra[0] as Command | undefined;
-    return { command: 'help', ...(helpFor && COMMANDS.includes(helpFor) ? { helpFor } : {}), config: {}, json: false, quiet: false };
+    return { command: 'help', ...(helpFor && COMMANDS.includes(helpFor) ? { helpFor } : {}), config: {}, json: values.json ?? false, quiet: false };
   }
   if (!COMMANDS.includes(word as Command)) {
     throw new ConfigError(`unknown command "${word}"; commands are: ${COMMANDS.join(', ')}`, { key: 'command' });
   }
   const command = word as Command;
-  if (values.help) return { command: 'help', helpFor: command, config: {}, json: false, quiet: false };
+  if (values.help) return { command: 'help', helpFor: command, config: {}, json: values.json ?? false, quiet: false };
   if (extra.length > 0) throw new ConfigError(`unexpected argument "${extra[0]}" after "${command}"`, {});
   if (values.tables !== undefined && values.all) throw new ConfigError('give either --tables or --all, not both', { key: 'tables' });
 
@@ -103,6 +104,7 @@ export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv = proce
   }
   if (values['no-verify']) config.verify = false;
   if (values['allow-missing']) config.allowMissing = true;
+  if (values.reuse) config.reuse = true;
   if (values.all) config.tables = 'all';
   else if (values.tables !== undefined) config.tables = values.tables.split(',').map((t) => t.trim()).filter(Boolean);
   return {

@@ -11,8 +11,11 @@ import { startSession, type RunOptions } from '../session/start-session.ts';
  */
 export async function runForward(
   input: MigrationConfigInput & RunOptions,
-  io: { stdout: NodeJS.WritableStream },
-  options: { readonly json?: boolean; readonly signal?: AbortSignal } = {},
+  options: {
+    /** The CLI's one output (main.ts): the result as the --json document, or the text. */
+    readonly print: (result: object, human: string) => void;
+    readonly signal?: AbortSignal;
+  },
 ): Promise<number> {
   const { signal } = options;
   // A port-forward is what this command is for, unless --transport says otherwise.
@@ -20,17 +23,18 @@ export async function runForward(
     source: 'command line',
     targets: { allowed: ['kind'], why: 'forward needs the Kind target: give --namespace and --kubeconfig, --context or --kind-cluster' },
   });
-  const url = safeUrl(formatConnectionString(session.target.connection));
-  const { host, port, database, user } = session.target.connection;
-  io.stdout.write(options.json ? `${JSON.stringify({ ok: true, url, host, port, database, user })}\n` : `${url}\n`);
-  session.reporter.info(`forwarding ${session.target.description}; press Ctrl-C to stop`);
   const stop = new AbortController();
   const onSignal = () => stop.abort();
+  // Listening before the URL is printed: whoever reads it may answer with Ctrl-C at once.
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   signal?.addEventListener('abort', onSignal, { once: true });
   try {
-    await once(stop.signal, 'abort');
+    const url = safeUrl(formatConnectionString(session.target.connection));
+    const { host, port, database, user } = session.target.connection;
+    options.print({ url, host, port, database, user }, `${url}\n`);
+    session.reporter.info(`forwarding ${session.target.description}; press Ctrl-C to stop`);
+    if (!stop.signal.aborted) await once(stop.signal, 'abort');
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);

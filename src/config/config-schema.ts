@@ -79,6 +79,20 @@ export const migrationConfigSchema = z.strictObject({
   /** Verify the tables after migrating. @default true */
   verify: z.boolean().optional(),
   /**
+   * Embedded, in a runner whose projects share one server: work in the database named
+   * `database` together with the other projects that say so, instead of a database of the
+   * project's own. @default false
+   */
+  shareDatabase: z.boolean().optional(),
+  /**
+   * Embedded: keep the server running after the run for the next run to find (same Postgres
+   * version, user and password), which then skips the start; each run works in a fresh
+   * database cloned from the template of its migrations. The server listens on 127.0.0.1, stops
+   * itself after 15 minutes without a client, and `e2e-migrations stop` stops it now. Ignored,
+   * with a note, when the `CI` environment variable is set. @default false
+   */
+  reuse: z.boolean().optional(),
+  /**
    * Test runners only: `'file'` gives each test file (or worker) its own database, cloned with
    * `CREATE DATABASE … TEMPLATE` from a template migrated once and named by the hash of the
    * migrations' checksums; clones are dropped at teardown. Needs a user that may create

@@ -22,7 +22,17 @@ export const DEFAULTS = Object.freeze({
   lockTimeoutMs: 60_000,
   verify: true,
   isolate: false as const,
+  /** Embedded, in a runner: each project in a database of its own on the run's one server. */
+  shareDatabase: false,
+  /** Embedded: a server of the run's own, stopped when the run ends. */
+  reuse: false,
 });
+
+/**
+ * `reuse`: a reused embedded Postgres stops itself after this long without a client — long
+ * enough to span an edit-and-rerun loop, short enough not to hold memory for a day.
+ */
+export const REUSE_IDLE_TIMEOUT_MS = 15 * 60_000;
 
 /** Kind credentials: explicit values win, then the Secret's, then the defaults. */
 export function completeCredentials(

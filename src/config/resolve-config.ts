@@ -35,6 +35,12 @@ export interface EmbeddedConfig extends CommonConfig {
   readonly user: string;
   readonly password: string;
   readonly database: string;
+  /** Runners: share `database` with the run's other projects that say so (else one of its own). */
+  readonly shareDatabase: boolean;
+  /** Keep the server for the next run, and use the one a previous run kept (reused-server.ts). */
+  readonly reuse: boolean;
+  /** Why a `reuse: true` was turned off (`CI is set (CI=true)`), for the one line that says so. */
+  readonly reuseIgnored?: string;
 }
 
 /** A Postgres someone else runs. */
@@ -77,12 +83,14 @@ export interface ResolveOptions {
   readonly targetUrl?: { readonly url: string; readonly from: string };
   /** How to name credentials given apart from the URL in messages (e.g. `--password`). */
   readonly credentialSources?: { readonly user?: string; readonly password?: string; readonly database?: string };
+  /** Where `CI` is read (a set `CI` turns `reuse` off). @default process.env */
+  readonly env?: Readonly<Record<string, string | undefined>>;
 }
 
 /** Keys that only make sense for the Kind target. */
 const KIND_KEYS = ['namespace', 'kubeconfig', 'context', 'kindCluster', 'secret', 'service', 'port', 'readyTimeoutMs', 'transport', 'nodeAddress'] as const;
 /** Keys that say where Postgres is; a target URL override replaces all of them. */
-const TARGET_KEYS = new Set<string>(['target', 'url', ...KIND_KEYS, 'user', 'password', 'database']);
+const TARGET_KEYS = new Set<string>(['target', 'url', ...KIND_KEYS, 'user', 'password', 'database', 'shareDatabase', 'reuse']);
 
 /**
  * Validates a `migrations` block (strictly: an unknown key is named), decides the target and
@@ -107,10 +115,18 @@ export function resolveConfig(input: unknown, options: ResolveOptions = {}): Res
   if (target === 'url' && !block.url) fail('url', '"url" is required when "target" is "url"');
   if (target !== 'url' && block.url) fail('url', `"url" cannot be combined with target "${target}"`);
   if (target === 'kind' && !block.namespace) {
-    fail('namespace', `"namespace" is required for the Kind target (the namespace of the "${block.service ?? DEFAULTS.service}" Service)`);
+    // Say why it is Kind: a key the user took for a general one (`port`) made it so.
+    const because = block.target ? '' : `; the target is Kind because ${kindKeys.map((k) => `"${k}"`).join(', ')} ${kindKeys.length === 1 ? 'is' : 'are'} set`;
+    fail('namespace', `"namespace" is required for the Kind target (the namespace of the "${block.service ?? DEFAULTS.service}" Service)${because}`);
   }
   if (target !== 'kind' && kindKeys.length > 0) {
     fail(kindKeys[0]!, `${kindKeys.map((k) => `"${k}"`).join(', ')} only apply to the Kind target, but the target is "${target}" (add "namespace" for Kind)`);
+  }
+  if (target !== 'embedded' && block.shareDatabase !== undefined) {
+    fail('shareDatabase', `"shareDatabase" only applies to the embedded target (projects of one run sharing its server), but the target is "${target}"`);
+  }
+  if (target !== 'embedded' && block.reuse !== undefined) {
+    fail('reuse', `"reuse" keeps an embedded Postgres running between runs; it does not apply to the ${target} target`);
   }
   if (block.kindCluster && block.kubeconfig) fail('kindCluster', 'give either "kindCluster" or "kubeconfig", not both');
 
@@ -136,6 +152,8 @@ export function resolveConfig(input: unknown, options: ResolveOptions = {}): Res
         user: block.user ?? DEFAULTS.user,
         password: block.password ?? DEFAULTS.password,
         database: block.database ?? DEFAULTS.database,
+        shareDatabase: block.shareDatabase ?? DEFAULTS.shareDatabase,
+        ...reuseSetting(block.reuse ?? DEFAULTS.reuse, options.env ?? process.env),
       });
     case 'url': {
       const url = block.url!;
@@ -178,6 +196,17 @@ export function resolveConfig(input: unknown, options: ResolveOptions = {}): Res
         }),
       });
   }
+}
+
+/**
+ * `reuse`, unless CI is set (non-empty, not `false` or `0`): a CI job starts from a clean machine
+ * and ends, so a server kept for a next run would only outlive the job; reuse is then turned
+ * off and the reason kept for the one line that says so.
+ */
+function reuseSetting(reuse: boolean, env: Readonly<Record<string, string | undefined>>): { reuse: boolean; reuseIgnored?: string } {
+  const ci = env.CI;
+  if (!reuse || ci === undefined || ci === '' || ci === '0' || ci.toLowerCase() === 'false') return { reuse };
+  return { reuse: false, reuseIgnored: `CI is set (CI=${ci})` };
 }
 
 /** The password a config holds, if any, so reporters can redact it before anything prints. */

@@ -88,7 +88,7 @@ async function embeddedLink(chain: Chain, config: ResolvedConfig, options: Docto
   const signal = options.signal ?? new AbortController().signal;
   let connection: ConnectionInfo;
   try {
-    const target = await openTarget(config, { stage: (name, body) => reporter.stage(name, body), stack: options.stack, reporter, signal });
+    const target = await openTarget(config, { stage: (name, body) => reporter.stage(name, body), stack: options.stack, reporter, signal, shareServer: false });
     connection = target.connection;
     chain.ok('target', `${target.description} started, and stopped after the check (each embedded run starts an empty server like it)`);
   } catch (error) {

@@ -1,11 +1,14 @@
 import pg from 'pg';
 import { DatabaseError } from '../errors/errors.ts';
 import type { ConnectionInfo } from '../postgres/connection-string.ts';
-import { assertClonePrefix, assertTemplateName, cloneName } from './clone-names.ts';
+import { openClient } from '../postgres/open-client.ts';
+import { assertClonePrefix, assertTemplateName, cloneName, pooledPrefix } from './clone-names.ts';
+import { chooseStrategy, createFromTemplate, type CloneStrategy } from './create-from-template.ts';
+import type { CloneOwner } from './database-record.ts';
 
 /*
- * The cheap side of isolation, safe to import from test workers: only `pg`. Cloning and
- * dropping run on an ordinary connection to the target's own database (CREATE DATABASE may
+ * The cheap side of isolation, safe to import from test workers: only `pg`. Cloning, claiming
+ * and dropping run on an ordinary connection to the target's own database (CREATE DATABASE may
  * be issued from any database); the template itself is never connected to here.
  */
 
@@ -14,12 +17,11 @@ export function templateLockKey(template: string): string {
   return `e2e-migrations:template:${template}`;
 }
 
-const CONNECT_TIMEOUT_MS = 10_000;
+/** How many databases teardown drops at once: each drop waits on a checkpoint, and parallel drops share it. */
+const DROP_CONCURRENCY = 4;
 
 async function withClient<T>(connection: ConnectionInfo, body: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ ...connection, connectionTimeoutMillis: CONNECT_TIMEOUT_MS, application_name: 'e2e-migrations' });
-  client.on('error', () => {});
-  await client.connect();
+  const client = await openClient(connection);
   try {
     return await body(client);
   } finally {
@@ -28,43 +30,129 @@ async function withClient<T>(connection: ConnectionInfo, body: (client: pg.Clien
 }
 
 /**
- * Creates a new database under `prefix` as a copy of `template` and returns its connection.
- * Holds the template's lock in shared mode, so clones run in parallel with each other but
- * never while a setup is migrating the template.
+ * Runs `body` holding `template`'s advisory lock in shared mode: copies run in parallel with
+ * each other but never while a setup holds it exclusively (building or migrating the template).
  */
-export async function cloneDatabase(connection: ConnectionInfo, template: string, prefix: string): Promise<ConnectionInfo> {
+export async function withTemplateShared<T>(client: pg.ClientBase, template: string, body: () => Promise<T>): Promise<T> {
+  await client.query('select pg_advisory_lock_shared(hashtextextended($1, 0))', [templateLockKey(template)]);
+  try {
+    return await body();
+  } finally {
+    await client.query('select pg_advisory_unlock_shared(hashtextextended($1, 0))', [templateLockKey(template)]).catch(() => undefined); // a lost connection released it
+  }
+}
+
+/**
+ * Creates a new database under `prefix` as a copy of `template` and returns its connection.
+ * Holds the template's lock in shared mode (see {@link withTemplateShared}). The copy's
+ * comment records its run's process (`owner`, default this one), so a later run can prune it
+ * once that process is gone.
+ */
+export async function cloneDatabase(connection: ConnectionInfo, template: string, prefix: string, owner?: CloneOwner): Promise<ConnectionInfo> {
   assertTemplateName(template);
   const name = cloneName(prefix);
   try {
-    await withClient(connection, async (client) => {
-      await client.query('select pg_advisory_lock_shared(hashtextextended($1, 0))', [templateLockKey(template)]);
-      try {
-        await client.query(`CREATE DATABASE ${pg.escapeIdentifier(name)} TEMPLATE ${pg.escapeIdentifier(template)}`);
-      } finally {
-        await client.query('select pg_advisory_unlock_shared(hashtextextended($1, 0))', [templateLockKey(template)]);
-      }
-    });
+    await withClient(connection, (client) => withTemplateShared(client, template, () => cloneAs(client, template, name, owner)));
   } catch (error) {
     throw isolationFailure(`could not clone the template database "${template}" as "${name}"`, connection, error);
   }
   return Object.freeze({ ...connection, database: name });
 }
 
-/** Drops every database whose name starts with `prefix` (the clones of one run); returns their names. */
+/**
+ * CREATE DATABASE from the template, then the record of whose run it belongs to: `owner`, a
+ * record or its JSON as the run hands it to workers (default: this process).
+ */
+export async function cloneAs(client: pg.ClientBase, template: string, name: string, owner?: CloneOwner | string, strategy?: CloneStrategy): Promise<void> {
+  // Loaded here, not with the module: a test file that claims from the pool never needs it.
+  const { cloneRecord, parseOwner, writeRecord } = await import('./database-record.ts');
+  await createFromTemplate(client, template, name, strategy);
+  await writeRecord(client, name, await cloneRecord(typeof owner === 'string' ? parseOwner(owner) : owner));
+}
+
+export interface FileDatabase {
+  readonly connection: ConnectionInfo;
+  /** True when it came from the run's pool; false when the pool was empty and it was cloned now. */
+  readonly claimed: boolean;
+}
+
+/**
+ * A database of its own for one test file: one the run's pool prepared (see clone-pool.ts),
+ * or, when none is ready, a new clone. A pooled database is claimed by renaming it to a
+ * clone name: Postgres renames under an exclusive lock on the database and then finds the
+ * old name gone for every other claimant (3D000), so each is handed out once. Under the
+ * template's shared lock, like a clone; the pool's filler is told of the claim (NOTIFY on the
+ * run's prefix) and prepares the next. `owner`: the run's process, recorded on a new clone.
+ *
+ * A test file pays this once, in a process that has just started: three round trips on a
+ * claim (lock and list, rename, notify and unlock), so statements are folded together.
+ */
+export async function claimDatabase(connection: ConnectionInfo, template: string, prefix: string, owner?: CloneOwner | string): Promise<FileDatabase> {
+  assertTemplateName(template);
+  const name = cloneName(prefix);
+  const quoted = pg.escapeIdentifier(name);
+  const lockKey = templateLockKey(template);
+  try {
+    const claimed = await withClient(connection, async (client) => {
+      // Random order: claimants that start together try different databases first. (The list
+      // may predate the lock, when the lock had to wait: a name since gone is skipped below.)
+      const { rows } = await client.query<{ pooled: string[]; version: number; fsync: string }>(
+        `select pg_advisory_lock_shared(hashtextextended($1, 0)),
+                array(select datname::text from pg_database where starts_with(datname, $2) order by random()) as pooled,
+                current_setting('server_version_num')::int as version, current_setting('fsync') as fsync`,
+        [lockKey, pooledPrefix(prefix)],
+      );
+      let unlocked = false;
+      try {
+        for (const pooled of rows[0]!.pooled) {
+          try {
+            await client.query(`ALTER DATABASE ${pg.escapeIdentifier(pooled)} RENAME TO ${quoted}`);
+          } catch (error) {
+            const code = (error as { code?: string }).code;
+            if (code === '3D000' || code === '55006') continue; // claimed by another file meanwhile (or, briefly, in use): try the next
+            throw error;
+          }
+          await client.query('select pg_notify($1, $2), pg_advisory_unlock_shared(hashtextextended($3, 0))', [prefix, name, lockKey]);
+          unlocked = true;
+          return true;
+        }
+        await cloneAs(client, template, name, owner, chooseStrategy(rows[0]!.version, rows[0]!.fsync === 'on'));
+        return false;
+      } finally {
+        if (!unlocked) await client.query('select pg_advisory_unlock_shared(hashtextextended($1, 0))', [lockKey]).catch(() => undefined); // a lost connection released it
+      }
+    });
+    return Object.freeze({ connection: Object.freeze({ ...connection, database: name }), claimed });
+  } catch (error) {
+    throw isolationFailure(`could not get a copy of the template database "${template}" as "${name}"`, connection, error);
+  }
+}
+
+/** Drops every database whose name starts with `prefix` (the clones and pool of one run); returns their names. */
 export async function dropClones(connection: ConnectionInfo, prefix: string): Promise<string[]> {
   assertClonePrefix(prefix);
   try {
-    return await withClient(connection, async (client) => {
-      const { rows } = await client.query<{ datname: string }>(
-        'select datname from pg_database where starts_with(datname, $1) order by datname',
-        [prefix],
-      );
-      for (const { datname } of rows) await client.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(datname)} WITH (FORCE)`);
+    const names = await withClient(connection, async (client) => {
+      const { rows } = await client.query<{ datname: string }>('select datname from pg_database where starts_with(datname, $1) order by datname', [prefix]);
       return rows.map((row) => row.datname);
     });
+    await dropDatabases(connection, names);
+    return names;
   } catch (error) {
     throw isolationFailure(`could not drop the clones "${prefix}*"`, connection, error);
   }
+}
+
+/** DROP DATABASE … WITH (FORCE) for each of `names`, a few at a time, on connections of their own. */
+export async function dropDatabases(connection: ConnectionInfo, names: readonly string[]): Promise<void> {
+  const queue = [...names];
+  const worker = () =>
+    withClient(connection, async (client) => {
+      for (let name = queue.shift(); name !== undefined; name = queue.shift()) await client.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(name)} WITH (FORCE)`);
+    });
+  const results = await Promise.allSettled(Array.from({ length: Math.min(DROP_CONCURRENCY, queue.length) }, worker));
+  const failed = results.find((result) => result.status === 'rejected');
+  if (failed) throw failed.reason;
 }
 
 export function isolationFailure(what: string, connection: ConnectionInfo, error: unknown): DatabaseError {

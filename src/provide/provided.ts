@@ -18,7 +18,18 @@ export interface ProvidedDatabase {
   /** Relations the applied selection covers (the tables asked for and their dependencies). */
   readonly tables: readonly string[];
   /** Set when `isolate: 'file'`: each test file works in its own clone of `template`. */
-  readonly isolate: { readonly template: string; readonly clonePrefix: string } | null;
+  readonly isolate: {
+    readonly template: string;
+    readonly clonePrefix: string;
+    /** The run's process (JSON), recorded on each clone so a later run can tell whether this run still lives. */
+    readonly runOwner?: string;
+    /**
+     * Where copies are claimed and made, when not the provided database: the server's admin
+     * database, when the provided database is itself a copy (a shared or reused embedded
+     * server), so that every party takes the template's advisory lock in one database.
+     */
+    readonly database?: string;
+  } | null;
 }
 
 /** Environment variables set for test workers (Vitest: the project's `env`; Jest: `process.env`). */
@@ -34,6 +45,10 @@ export const ENV = Object.freeze({
   tables: 'E2E_MIGRATIONS_TABLES',
   template: 'E2E_MIGRATIONS_TEMPLATE',
   clonePrefix: 'E2E_MIGRATIONS_CLONE_PREFIX',
+  runOwner: 'E2E_MIGRATIONS_RUN_OWNER',
+  isolationDatabase: 'E2E_MIGRATIONS_ISOLATION_DATABASE',
+  /** Jest with several projects: a JSON map from Jest project id to that project's variables (the test environment picks its own). */
+  projects: 'E2E_MIGRATIONS_PROJECTS',
 });
 
 /** Read by the runners, set by whoever runs many suites against one server (see examples/run-all.ts). */
@@ -54,6 +69,8 @@ export function envOf(provided: ProvidedDatabase): Record<string, string> {
     [ENV.user]: provided.user,
     [ENV.tables]: provided.tables.join(','),
     ...(provided.isolate ? { [ENV.template]: provided.isolate.template, [ENV.clonePrefix]: provided.isolate.clonePrefix } : {}),
+    ...(provided.isolate?.runOwner ? { [ENV.runOwner]: provided.isolate.runOwner } : {}),
+    ...(provided.isolate?.database ? { [ENV.isolationDatabase]: provided.isolate.database } : {}),
   };
 }
 
@@ -71,6 +88,11 @@ export function providedFromEnv(env: NodeJS.ProcessEnv = process.env): ProvidedD
     database: env[ENV.database] ?? decodeURIComponent(parsed.pathname.slice(1)),
     user: env[ENV.user] ?? decodeURIComponent(parsed.username),
     tables: Object.freeze((env[ENV.tables] ?? '').split(',').filter(Boolean)),
-    isolate: template && clonePrefix ? Object.freeze({ template, clonePrefix }) : null,
+    isolate: template && clonePrefix ? Object.freeze({
+            template,
+            clonePrefix,
+            ...(env[ENV.runOwner] ? { runOwner: env[ENV.runOwner] } : {}),
+            ...(env[ENV.isolationDatabase] ? { database: env[ENV.isolationDatabase] } : {}),
+          }) : null,
   });
 }

@@ -1,7 +1,9 @@
 import type { MigrateResult } from '../migrate/migrate.ts';
 import type { Session } from '../session/session.ts';
 import { isolationFailure, templateLockKey } from './clone.ts';
+import { captureSeed } from './seed-snapshot.ts';
 import { templateName } from './clone-names.ts';
+import { templateRecord, writeRecord } from './database-record.ts';
 
 export interface TemplateResult {
   /** The template database, `e2e_tpl_<hash>`. */
@@ -25,9 +27,10 @@ export interface TemplateResult {
  * it is always current.
  */
 export async function ensureTemplate(session: Session): Promise<TemplateResult> {
-  const { plan, config } = session;
-  const name = templateName({ kind: plan.set.kind, migrations: plan.migrations, partitions: config.partitions });
-  const admin = await session.connect();
+  const { config } = session;
+  const name = sessionTemplateName(session);
+  // A session whose own database is yet to be cloned from this template works from the server's admin database.
+  const admin = await session.connect(session.target.provision?.adminDatabase);
   const quoted = admin.client.escapeIdentifier(name);
   const lockKey = templateLockKey(name);
   try {
@@ -53,10 +56,13 @@ export async function ensureTemplate(session: Session): Promise<TemplateResult> 
       try {
         migrations = await session.migrate(template, { quiet: true });
         if (config.verify) await session.verify(template, { quiet: true });
+        await captureSeed(template, migrations.tables); // resetDatabase()'s snapshot, taken before sealing: every clone carries it
       } finally {
         await template.close();
       }
       if (!complete) await admin.query(`ALTER DATABASE ${quoted} IS_TEMPLATE true`);
+      // Its last use, for pruning (prune-isolation.ts). One another user owns keeps its record: pruning it is theirs.
+      await writeRecord(admin.client, name, templateRecord()).catch(() => undefined);
       return Object.freeze({ name, built: !complete, migrations });
     } catch (error) {
       if (!complete) await admin.query(`DROP DATABASE IF EXISTS ${quoted} WITH (FORCE)`).catch(() => undefined); // the build error is the one to report
@@ -65,4 +71,10 @@ export async function ensureTemplate(session: Session): Promise<TemplateResult> 
   } finally {
     await admin.query('select pg_advisory_unlock(hashtextextended($1, 0))', [lockKey]).catch(() => undefined); // a lost connection released it
   }
+}
+
+/** The name of the template of the session's plan (whether or not it exists yet). */
+export function sessionTemplateName(session: Pick<Session, 'plan' | 'config'>): string {
+  const { plan, config } = session;
+  return templateName({ kind: plan.set.kind, migrations: plan.migrations, partitions: config.partitions });
 }

@@ -105,8 +105,11 @@ export class Reporter {
       this.#finish(stage, true, started, detail);
       return result;
     } catch (error) {
-      const message = error instanceof Error ? error.message.split('\n')[0] : String(error);
-      this.#finish(stage, false, started, message ?? '');
+      // One line: a message that goes on (verification's list) keeps its first item, so the line
+      // says what is wrong instead of ending in a colon.
+      const lines = (error instanceof Error ? error.message : String(error)).split('\n').map((line) => line.trim()).filter(Boolean);
+      const message = lines.length > 1 ? `${lines[0]} ${lines[1]}${lines.length > 2 ? ' …' : ''}` : (lines[0] ?? '');
+      this.#finish(stage, false, started, message);
       throw error;
     }
   }

@@ -1,11 +1,12 @@
 import { configSecrets, resolveConfig, type ResolvedConfig } from '../config/resolve-config.ts';
-import { E2eMigrationsError, SetupError } from '../errors/errors.ts';
+import { ConfigError, E2eMigrationsError, SetupError } from '../errors/errors.ts';
 import type { MigrateResult } from '../migrate/migrate.ts';
 import { formatConnectionString } from '../postgres/connection-string.ts';
-import { dropClones } from '../provide/clone.ts';
-import { clonePrefix } from '../provide/clone-names.ts';
+import type { PoolSize } from '../provide/clone-pool.ts';
+import { startFileIsolation, type FileIsolation } from '../provide/file-isolation.ts';
+import { captureSeed } from '../provide/seed-snapshot.ts';
 import { CONTROL_ENV, envOf, type ProvidedDatabase } from '../provide/provided.ts';
-import { ensureTemplate, type TemplateResult } from '../provide/template.ts';
+import type { TemplateResult } from '../provide/template.ts';
 import { redact } from '../report/redact.ts';
 import { Reporter, type LogSink } from '../report/reporter.ts';
 import { Session } from '../session/session.ts';
@@ -22,6 +23,17 @@ export interface RunnerSessionOptions {
   /** @default process.stderr */
   readonly logger?: LogSink | false;
   readonly env?: NodeJS.ProcessEnv;
+  /**
+   * The run has other projects with a block of their own: an embedded target joins the one
+   * server they share, in a database of its own cloned from the migrated template, instead of
+   * starting a server per project. @default false
+   */
+  readonly shareServer?: boolean;
+  /**
+   * `isolate: 'file'`: how many clones to prepare ahead of the test files (Vitest: its test
+   * files; Jest: its workers), called only when isolating. @default DEFAULT_POOL_SIZE
+   */
+  readonly poolSize?: () => PoolSize | Promise<PoolSize>;
 }
 
 /** One runner's hold on a migrated database, from global setup to global teardown. */
@@ -62,24 +74,21 @@ export async function startRunnerSession(options: RunnerSessionOptions): Promise
 
   let session: Session | undefined;
   try {
-    session = await Session.open(config, { reporter, interruptible: true });
+    session = await Session.open(config, { reporter, interruptible: true, shareServer: options.shareServer ?? false });
     const opened = session;
     const migrations = await opened.migrate();
     if (config.verify) await opened.verify();
     let template: TemplateResult | undefined;
+    let isolation: FileIsolation | undefined;
     const provided = await opened.stage('provide', async (progress) => {
       let isolate: ProvidedDatabase['isolate'] = null;
       if (config.isolate === 'file') {
-        progress.waitingFor('the template database (isolate: file)');
-        template = await ensureTemplate(opened);
-        const prefix = clonePrefix(template.name);
-        const connection = opened.target.connection;
-        opened.stack.defer(`clones ${prefix}*`, async () => {
-          const dropped = await dropClones(connection, prefix);
-          opened.noteTeardown(`dropped ${dropped.length} clone${dropped.length === 1 ? '' : 's'} of ${template!.name}`);
-        });
-        isolate = Object.freeze({ template: template.name, clonePrefix: prefix });
+        isolation = await startFileIsolation(opened, progress, options.poolSize);
+        template = isolation.template;
+        isolate = Object.freeze({ template: template.name, clonePrefix: isolation.prefix, runOwner: isolation.runOwner, ...(isolation.database ? { database: isolation.database } : {}) });
       }
+      const seed = template ? undefined : await captureSeed(await opened.connect(), migrations.tables); // resetDatabase()'s snapshot (clones carry the template's)
+      if (seed?.skipped) progress.note(seed.skipped);
       const { connection } = opened.target;
       const value: ProvidedDatabase = Object.freeze({
         url: formatConnectionString(connection),
@@ -93,7 +102,7 @@ export async function startRunnerSession(options: RunnerSessionOptions): Promise
       progress.done(
         `DATABASE_URL and the ${runner === 'vitest' ? 'injected e2eMigrations' : 'E2E_MIGRATIONS_* variables'}: ` +
           `${connection.host}:${connection.port}/${connection.database} as "${connection.user}", ${value.tables.length} relations` +
-          (template ? `; template ${template.name} ${template.built ? 'built' : 'reused'}, a clone per test file` : ''),
+          (isolation ? `; ${isolation.summary}` : ''),
       );
       return value;
     });
@@ -106,8 +115,8 @@ export async function startRunnerSession(options: RunnerSessionOptions): Promise
       opened.stage('verify', async (progress) => {
         await opened.verify(await opened.connect(), { quiet: true });
         await opened.disconnect();
-        const dropped = provided.isolate ? await dropClones(opened.target.connection, provided.isolate.clonePrefix) : [];
-        progress.done(`rerun: ${migrations.tables.length} relations still match${dropped.length ? `, dropped ${dropped.length} clones of the last run` : ''}`);
+        const dropped = (await isolation?.rerun()) ?? 0;
+        progress.done(`rerun: ${migrations.tables.length} relations still match${dropped ? `, dropped ${dropped} clones of the last run` : ''}`);
       });
     let closing: Promise<void> | undefined;
     const close = () =>
@@ -127,7 +136,9 @@ export async function startRunnerSession(options: RunnerSessionOptions): Promise
 export function setupError(error: unknown, runner: RunnerName, stage: string, secrets: readonly string[]): SetupError {
   if (error instanceof SetupError) return error;
   const ours = E2eMigrationsError.from(error);
-  const at = ours.stage ?? stage;
+  // A mistake found before any stage ran (an unknown table, a malformed migration file) is told
+  // as the CLI tells it: a ConfigError is the config's; anything else has no stage to name.
+  const at = ours.stage ?? (stage === 'setup' && ours instanceof ConfigError ? 'config' : stage);
   const clean = redact(ours.message, secrets);
-  return new SetupError(`e2e-migrations (${runner} global setup): ${at} failed: ${clean}`, at, ours.exitCode, ours.details as Record<string, unknown>, error);
+  return new SetupError(`e2e-migrations (${runner} global setup): ${at === 'setup' ? '' : `${at} failed: `}${clean}`, at, ours.exitCode, ours.details as Record<string, unknown>, error);
 }

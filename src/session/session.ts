@@ -5,6 +5,9 @@ import { loadMigrations } from '../migrate/load-migrations.ts';
 import { migrate, type MigrateResult } from '../migrate/migrate.ts';
 import { selectMigrations } from '../migrate/select-migrations.ts';
 import { connect, type Postgres } from '../postgres/connect.ts';
+import { createDatabaseFromTemplate } from '../provide/database-from-template.ts';
+import { claimSpare, dropSpares, requestSpare } from '../provide/spare-database.ts';
+import { ensureTemplate, type TemplateResult } from '../provide/template.ts';
 import type { Reporter, StageName, StageProgress } from '../report/reporter.ts';
 import { openTarget } from '../target/open-target.ts';
 import type { StartedTarget } from '../target/target.ts';
@@ -19,6 +22,11 @@ export interface SessionOptions {
   readonly now?: Date;
   /** Close the session on SIGINT/SIGTERM (the CLI and the runners; not a library caller). @default false */
   readonly interruptible?: boolean;
+  /**
+   * An embedded target joins the server this process already runs for another session (the
+   * projects of one Vitest or Jest run), in a database of its own. @default false
+   */
+  readonly shareServer?: boolean;
 }
 
 /** Which migrations a run needs, decided before anything starts. */
@@ -68,6 +76,9 @@ export class Session implements AsyncDisposable {
   #target: StartedTarget | undefined;
   #database: Promise<Postgres> | undefined;
   #closing: Promise<void> | undefined;
+  #template: Promise<TemplateResult> | undefined;
+  /** Set once a `provision` target's database was cloned from the template (false: it existed). */
+  #provisioned: { readonly template: TemplateResult; readonly created: boolean } | undefined;
   readonly #teardownNotes: string[] = [];
 
   private constructor(config: ResolvedConfig, options: SessionOptions, plan: Plan) {
@@ -92,7 +103,13 @@ export class Session implements AsyncDisposable {
       session.stack.defer('signal handlers', disarm);
     }
     try {
-      session.#target = await openTarget(config, { stage: session.stage, stack: session.stack, reporter: session.reporter, signal: session.#abort.signal });
+      session.#target = await openTarget(config, {
+        stage: session.stage,
+        stack: session.stack,
+        reporter: session.reporter,
+        signal: session.#abort.signal,
+        shareServer: options.shareServer ?? false,
+      });
     } catch (error) {
       await session.close().catch((closeError: unknown) => session.reporter.warn(`teardown after a failed start also failed: ${(closeError as Error).message}`));
       throw error;
@@ -142,6 +159,10 @@ export class Session implements AsyncDisposable {
   migrate(pg?: Postgres, options: StepOptions = {}): Promise<MigrateResult> {
     return this.#step('migrate', options, async (progress) => {
       const { connection } = this.target;
+      if (!pg && this.target.provision && !this.#provisioned) {
+        const provisioned = await this.#provision(progress);
+        if (provisioned) return provisioned;
+      }
       progress.waitingFor(`Postgres at ${connection.host}:${connection.port} to accept user "${connection.user}"`);
       const db = pg ?? (await this.connect());
       const { set, migrations } = this.plan;
@@ -179,12 +200,56 @@ export class Session implements AsyncDisposable {
   /** Checks the plan's tables on `pg` (default: the target's database), as the `verify` stage. */
   verify(pg?: Postgres, options: StepOptions = {}): Promise<void> {
     return this.#step('verify', options, async (progress) => {
+      if (!pg && this.#provisioned?.created && this.config.verify) {
+        // A copy taken of the template right after the template was verified, under its lock.
+        const n = this.plan.tables.length;
+        progress.done(`${n} table${n === 1 ? '' : 's'} match (checked on template ${this.#provisioned.template.name}, of which ${this.target.connection.database} is a copy)`);
+        return;
+      }
       const db = pg ?? (await this.connect());
       const { set } = this.plan;
       const { tables, note } = set.kind === 'goose' ? await expectedGooseRelations(db, set, this.plan.tables) : { tables: this.plan.tables, note: undefined };
       await verifySchema(db, { tables, now: this.now, ...(set.schema ? { schema: set.schema } : {}) });
       progress.done(`${tables.length} table${tables.length === 1 ? '' : 's'} match${note ? `; ${note}` : ''}`);
     });
+  }
+
+  /**
+   * The migrated, verified template of this plan on the target's server, built or reused once
+   * per session (see provide/template.ts).
+   */
+  template(): Promise<TemplateResult> {
+    const building = (this.#template ??= ensureTemplate(this));
+    building.catch(() => (this.#template = undefined));
+    return building;
+  }
+
+  /**
+   * A `provision` target: creates the session's database as a clone of the template. Returns
+   * what migrating the template did, or undefined when the database existed already (shared
+   * with another project), which the caller then migrates as usual.
+   */
+  async #provision(progress: StageProgress): Promise<MigrateResult | undefined> {
+    const { connection, provision } = this.target;
+    progress.waitingFor(`the template database of these migrations on ${connection.host}:${connection.port}`);
+    const template = await this.template();
+    const { migrations } = template;
+    const admin = await this.connect(provision!.adminDatabase);
+    // Spares copied before the template was migrated again are stale (provide/spare-database.ts).
+    if (template.built || migrations.applied.length > 0 || migrations.partitionsCreated.length > 0) await dropSpares(admin, template.name);
+    progress.waitingFor(`a copy of ${template.name} as ${connection.database}`);
+    const spare = await claimSpare(admin, template.name, connection.database);
+    const created = spare || (await createDatabaseFromTemplate(admin, template.name, connection.database));
+    // Whoever keeps the server (reuse) makes the next run's spare now; nobody listening is fine.
+    await requestSpare(admin, template.name).catch(() => undefined);
+    this.#provisioned = Object.freeze({ template, created });
+    if (!created) return undefined;
+    progress.done(
+      `${connection.database} ${spare ? 'taken from a spare copy of' : 'copied from'} template ${template.name} (${template.built ? `built: ${migrations.applied.length} applied` : 'reused'}` +
+        (migrations.partitionsCreated.length ? `, ${migrations.partitionsCreated.length} partitions created` : '') +
+        ')',
+    );
+    return migrations;
   }
 
   #step<T>(name: StageName, options: StepOptions, body: (progress: StageProgress) => Promise<T>): Promise<T> {

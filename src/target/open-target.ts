@@ -13,6 +13,8 @@ export interface TargetContext {
   readonly reporter: Reporter;
   /** Aborted when the session closes: a start in progress stops and cleans up. */
   readonly signal: AbortSignal;
+  /** Embedded: join the server this process runs for its other sessions (a runner's projects). */
+  readonly shareServer: boolean;
 }
 
 /**
@@ -34,6 +36,28 @@ export async function openTarget(config: ResolvedConfig, context: TargetContext)
       });
     }
     case 'embedded': {
+      if (config.reuseIgnored) context.reporter.info(`reuse: ignored, ${config.reuseIgnored}: this run starts a server of its own and stops it at the end`);
+      if (config.reuse) {
+        const [{ acquireReusedServer }, { embeddedDatabase }] = await Promise.all([import('./embedded/reused-server.ts'), import('./embedded/embedded-database.ts')]);
+        return context.stage('target', async (progress) => {
+          progress.waitingFor('the reused embedded Postgres 16 (reuse: true)');
+          const server = await acquireReusedServer({ user: config.user, password: config.password, signal: context.signal, onWait: (what) => progress.waitingFor(what) });
+          const how = server.started ? `started to be reused, stops after ${Math.round(server.idleTimeoutMs / 60_000)} min idle` : 'reused';
+          const target = context.stack.use('embedded database', embeddedDatabase(server, { database: config.database, how }));
+          progress.done(`embedded: ${target.description}`);
+          return target;
+        });
+      }
+      if (context.shareServer) {
+        const [{ acquireSharedServer }, { embeddedDatabase }] = await Promise.all([import('./embedded/shared-server.ts'), import('./embedded/embedded-database.ts')]);
+        return context.stage('target', async (progress) => {
+          progress.waitingFor('the embedded Postgres 16 this run shares to start');
+          const server = await acquireSharedServer({ user: config.user, password: config.password, signal: context.signal });
+          const target = context.stack.use('embedded database', embeddedDatabase(server, { database: config.database, shareDatabase: config.shareDatabase, how: server.started ? 'started for this run' : 'shared with this run\'s other projects' }));
+          progress.done(`embedded: ${target.description}`);
+          return target;
+        });
+      }
       const { startEmbeddedTarget } = await import('./embedded/embedded-target.ts');
       return context.stage('target', async (progress) => {
         progress.waitingFor('the embedded Postgres 16 to start');

@@ -13,6 +13,12 @@ export interface StartedTarget extends AsyncDisposable {
   readonly description: string;
   /** Kind: how Postgres is reached, and why the other ways were not used. */
   readonly transport?: TransportReport;
+  /**
+   * Set when `connection.database` does not exist yet (a database of the session's own on a
+   * shared or reused embedded server): the session creates it as a clone of its plan's
+   * migrated template, connecting to `adminDatabase` of the same server to do so.
+   */
+  readonly provision?: { readonly adminDatabase: string };
   close(): Promise<void>;
 }
 

@@ -56,7 +56,7 @@ describe('e2e-migrations CLI', () => {
     expect(verifyMissing.stderr).toContain('missing table events');
 
     const down = await cli('down', ...url, '--to', '001_accounts', '--json');
-    expect(JSON.parse(down.stdout)).toEqual({ ok: true, rolledBack: ['002_orders'] });
+    expect(JSON.parse(down.stdout)).toEqual({ ok: true, command: 'down', exitCode: 0, rolledBack: ['002_orders'] });
   });
 
   test('a database that cannot be reached exits 1 naming host:port, never the password', async () => {

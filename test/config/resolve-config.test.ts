@@ -10,6 +10,8 @@ describe('resolveConfig', () => {
       user: 'slm_user',
       password: 'test_password',
       database: 'action_history',
+      shareDatabase: false,
+      reuse: false,
       tables: [],
       migrations: undefined,
       partitions: { monthsBack: 1, monthsAhead: 3, tables: [] },
@@ -19,6 +21,12 @@ describe('resolveConfig', () => {
       isolate: false,
     });
     expect(Object.isFrozen(resolveConfig({}))).toBe(true);
+  });
+
+  test('shareDatabase belongs to the embedded target: elsewhere it is an error naming the key', () => {
+    expect(resolveConfig({ shareDatabase: true })).toMatchObject({ target: 'embedded', shareDatabase: true });
+    expect(() => resolveConfig({ url: 'postgres://u:p@127.0.0.1:5432/db', shareDatabase: true })).toThrow(/"shareDatabase" only applies to the embedded target.*"url"/);
+    expect(() => resolveConfig({ shareDatabase: 'yes' })).toThrow(/"shareDatabase": /);
   });
 
   test('the Kind target carries its own keys with defaults, and only explicit credentials', () => {

@@ -93,11 +93,20 @@ describe('e2e-migrations/jest on a real Jest', () => {
     expect(run.output).toMatch(/teardown\s+ok\s+\d+ ms\s+dropped 2 clones of e2e_tpl_\w+; closed /);
     const client = new pg.Client({ connectionString: db.url });
     await client.connect();
-    const { rows } = await client.query<{ datname: string }>('select datname from pg_database where datname = any($1)', [clones]);
+    // Nothing of the run is left: its clones, nor what its pool prepared (<template>_<run id>_…).
+    const { rows } = await client.query<{ datname: string }>('select datname from pg_database where starts_with(datname, $1)', [clones[0]!.slice(0, -8)]);
     const shared = await client.query("select 1 from audit_events where correlation_id like 'isolated-%'");
     await client.end();
     expect(rows).toEqual([]);
     expect(shared.rows).toEqual([]); // the tests wrote to their clones only
     expect(run.output).not.toContain(new URL(db.url).password);
+  });
+
+  test("resetDatabase() from 'e2e-migrations/jest' in a CommonJS test, on the shared database", async () => {
+    const run = await jest('jest-project', ['--testEnvironment=e2e-migrations/jest/environment', '--testMatch', '**/reset.e2e.cjs']);
+    expect(run.code, run.output).toBe(0);
+    expect(run.output).toMatch(/Tests:\s+1 passed, 1 total/);
+    expect(JSON.parse(/RESET (\{.*\})/.exec(run.output)![1]!)).toMatchObject({ method: 'delete', restored: [] });
+    expect(count(run.output, /teardown\s+ok/)).toBe(1);
   });
 });

@@ -73,6 +73,9 @@ describe('e2e-migrations/vitest on a real Vitest', () => {
     expect(run.code).toBe(1);
     expect(run.output).toContain('config failed: invalid test/runners/fixtures/vitest-project/vitest.bad-key.config.ts: unknown key "tabels"');
     expect(stageResults(run.output)).toEqual([]); // no target was started
+    // The failure is the run's one error, not a run that found no test files.
+    expect(run.output).toMatch(/Errors\s+1 error/);
+    expect(run.output).not.toContain('No test files found');
   });
 
   test.each([
@@ -106,10 +109,13 @@ describe('e2e-migrations/vitest on a real Vitest', () => {
     expect(new Set(clones).size).toBe(2);
     for (const clone of clones) expect(clone.startsWith(`${template![1]}_`)).toBe(true);
     expect(first.output).toMatch(/teardown\s+ok\s+\d+ ms\s+dropped 2 clones of e2e_tpl_\w+; closed /);
+    // The pool prepared them in the background; how many the files claimed depends on who was first.
+    expect(first.output).toMatch(/^\[e2e-migrations\] pool: [0-2] of [12] prepared claimed(, 1 unused dropped)?$/m);
 
     const left = await query<{ datname: string; datistemplate: boolean }>(db.url, 'select datname, datistemplate from pg_database where datname like $1', ['e2e_tpl_%']);
     expect(left).toContainEqual({ datname: template![1], datistemplate: true });
-    expect(left.filter((row) => clones.includes(row.datname))).toEqual([]);
+    const runPrefix = clones[0]!.slice(0, -8); // <template>_<run id>_: the run's clones and its pool
+    expect(left.filter((row) => row.datname.startsWith(runPrefix))).toEqual([]);
     // The rows went to the clones, not to the shared database.
     expect(await query(db.url, "select 1 from audit_events where correlation_id = 'isolated'")).toEqual([]);
 
@@ -126,5 +132,14 @@ describe('e2e-migrations/vitest on a real Vitest', () => {
     expect(run.output).toMatch(/verify\s+ok\s+\d+ ms\s+rerun: 1 relations still match/);
     expect(count(run.output, /teardown\s+ok/)).toBe(1);
     expect((await expectEmbeddedGone(embeddedPort(run.output))).probe).toBe('ECONNREFUSED');
+  });
+
+  test('resetDatabase() in a test file: its clone back as migrating left it, and the run still exits on its own', async () => {
+    const run = await vitest('vitest-project', ['--config', 'vitest.reset.config.ts']);
+    expect(run.code, run.output).toBe(0); // not killed: the kept connection held no worker open
+    expect(run.output).toMatch(/Tests\s+2 passed/);
+    const reset = /^RESET (\{.*\})$/m.exec(run.output);
+    expect(JSON.parse(reset![1]!)).toMatchObject({ method: 'delete', restored: ['audit_retention_policies'] });
+    expect(run.output).toMatch(/teardown\s+ok\s+\d+ ms\s+dropped 1 clone of e2e_tpl_\w+; closed /);
   });
 });

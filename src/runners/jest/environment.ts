@@ -1,6 +1,7 @@
 import { TestEnvironment } from 'jest-environment-node';
 import { formatConnectionString, parseConnectionString } from '../../postgres/connection-string.ts';
 import { ENV } from '../../provide/provided.ts';
+import { JEST_DATABASE_KEY, jestDatabase, type JestDatabase } from './database.ts';
 
 /**
  * `e2e-migrations/jest/environment`: Jest's node environment, plus, with `isolate: 'file'`,
@@ -16,18 +17,50 @@ import { ENV } from '../../provide/provided.ts';
  * ```
  */
 export default class E2eMigrationsEnvironment extends TestEnvironment {
+  readonly #projectId: string;
+
+  constructor(config: ConstructorParameters<typeof TestEnvironment>[0], context: ConstructorParameters<typeof TestEnvironment>[1]) {
+    super(config, context);
+    this.#projectId = config.projectConfig.id;
+  }
+
   override async setup(): Promise<void> {
     await super.setup();
     const env = this.global.process.env;
+    // What `e2e-migrations/jest` hands the file (resetDatabase, …): see index.cts for why through the global.
+    (this.global as unknown as { [JEST_DATABASE_KEY]?: JestDatabase })[JEST_DATABASE_KEY] = jestDatabase(env);
+    useProjectValues(env, this.#projectId);
     const url = env[ENV.url] ?? env[ENV.databaseUrl];
     const template = env[ENV.template];
     const prefix = env[ENV.clonePrefix];
     if (!url || !template || !prefix) return; // no isolation asked for: the shared database
-    const { cloneDatabase } = await import('../../provide/clone.ts');
-    const clone = await cloneDatabase(parseConnectionString(url), template, prefix);
+    // A clone the run's pool prepared, or a new one when the pool is empty (clone.ts).
+    const { claimDatabase } = await import('../../provide/clone.ts');
+    const { connection: clone } = await claimDatabase({ ...parseConnectionString(url), ...(env[ENV.isolationDatabase] ? { database: env[ENV.isolationDatabase] } : {}) }, template, prefix, env[ENV.runOwner]);
     const cloneUrl = formatConnectionString(clone);
     env[ENV.databaseUrl] = cloneUrl;
     env[ENV.url] = cloneUrl;
     env[ENV.database] = clone.database;
   }
+
+  override async teardown(): Promise<void> {
+    try {
+      await (this.global as unknown as { [JEST_DATABASE_KEY]?: JestDatabase })[JEST_DATABASE_KEY]?.close(); // the file's kept reset connection
+    } finally {
+      await super.teardown();
+    }
+  }
+}
+
+/**
+ * With several projects the global setup leaves every project's variables in one map: this
+ * test file takes its own project's (and none of another project's isolation values).
+ */
+function useProjectValues(env: NodeJS.ProcessEnv, projectId: string): void {
+  const map = env[ENV.projects];
+  if (!map) return;
+  const own = (JSON.parse(map) as Record<string, Record<string, string>>)[projectId];
+  if (!own) return; // a project without a block of ours
+  for (const name of Object.values(ENV)) if (name !== ENV.projects) delete env[name];
+  Object.assign(env, own);
 }

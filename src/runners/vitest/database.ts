@@ -38,23 +38,27 @@ function clones(): Map<string, Promise<string>> {
 
 /**
  * The URL this test file should use: the shared database, or with `isolate: 'file'` this
- * file's own clone of the template (made on first call). Also points `DATABASE_URL` at it,
- * for code under test that reads the environment. Holds the password: do not print it.
+ * file's own clone of the template (claimed from the run's pool, or made, on first call).
+ * Also points `DATABASE_URL` at it, for code under test that reads the environment. Holds
+ * the password: do not print it.
  */
 export async function databaseUrl(): Promise<string> {
   const provided = providedDatabase();
   if (!provided.isolate) return provided.url;
-  const { template, clonePrefix } = provided.isolate;
+  const { template, clonePrefix, runOwner, database } = provided.isolate;
   const file = runtime?.expect.getState().testPath ?? '';
   let clone = clones().get(file);
   if (!clone) {
-    clone = import('../../provide/clone.ts').then(({ cloneDatabase }) => cloneDatabase(parseConnectionString(provided.url), template, clonePrefix)).then((connection) => {
-      const url = formatConnectionString(connection);
-      process.env[ENV.databaseUrl] = url;
-      process.env[ENV.url] = url;
-      process.env[ENV.database] = connection.database;
-      return url;
-    });
+    // A clone the run's pool prepared, or a new one when the pool is empty (clone.ts).
+    clone = import('../../provide/clone.ts')
+      .then(({ claimDatabase }) => claimDatabase({ ...parseConnectionString(provided.url), ...(database ? { database } : {}) }, template, clonePrefix, runOwner))
+      .then(({ connection }) => {
+        const url = formatConnectionString(connection);
+        process.env[ENV.databaseUrl] = url;
+        process.env[ENV.url] = url;
+        process.env[ENV.database] = connection.database;
+        return url;
+      });
     clones().set(file, clone);
   }
   return clone;

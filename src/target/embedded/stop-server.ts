@@ -32,7 +32,7 @@ function signal(pid: number, name: NodeJS.Signals): void {
 }
 
 /** Polls until `pid` is gone (our caller is not its parent, so there is no exit event). */
-async function exited(pid: number, timeoutMs: number): Promise<boolean> {
+export async function exited(pid: number, timeoutMs: number): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   while (isRunning(pid)) {
     if (Date.now() >= deadline) return false;

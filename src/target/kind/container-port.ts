@@ -1,4 +1,5 @@
 import { parseHostPort, type HostPort } from '../../config/host-port.ts';
+import { loadZx } from './load-zx.ts';
 
 /** What asking the container runtime gave: the host port, or why there is none. */
 export type ContainerPortLookup =
@@ -24,7 +25,7 @@ const LOOKUP_TIMEOUT = '5s';
  * // { found: { host: '127.0.0.1', port: 25433 }, command: 'docker port e2e-control-plane 30432/tcp' }
  */
 export async function kindNodeHostPort(cluster: string, nodePort: number): Promise<ContainerPortLookup> {
-  const { $, which } = await import('zx');
+  const { $, which } = loadZx();
   const container = `${cluster}-control-plane`;
   const failures: { readonly command: string; readonly said: string }[] = [];
   for (const runtime of CONTAINER_RUNTIMES) {

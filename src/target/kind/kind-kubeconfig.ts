@@ -1,11 +1,12 @@
 import { ClusterError } from '../../errors/errors.ts';
+import { loadZx } from './load-zx.ts';
 
 /**
  * Gets a Kind cluster's kubeconfig the way a user would: `kind get kubeconfig --name NAME`,
  * through zx (arguments are escaped, never spliced into a shell string by hand).
  */
 export async function kindKubeconfig(cluster: string): Promise<string> {
-  const { $, which } = await import('zx');
+  const { $, which } = loadZx();
   if (!(await which('kind', { nothrow: true }))) {
     throw new ClusterError(`kindCluster "${cluster}" is set, but the \`kind\` command is not installed (not on PATH); install kind or pass a kubeconfig instead`, {
       context: `kind-${cluster}`,

