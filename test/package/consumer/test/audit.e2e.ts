@@ -1,5 +1,7 @@
-import { inject, test, expect } from 'vitest';
-import { testDatabase } from 'e2e-migrations/vitest';
+import { beforeEach, inject, test, expect } from 'vitest';
+import { resetDatabase, testDatabase } from 'e2e-migrations/vitest';
+
+beforeEach(() => resetDatabase()); // each test starts from the just-migrated tables
 
 test('Gateway writes an audit event and reads it back', async () => {
   expect(inject('e2eMigrations').tables).toContain('audit_events');
