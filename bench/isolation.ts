@@ -25,6 +25,8 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { applyMigrations } from '../src/api/apply-migrations.ts';
+import { table } from './format-table.ts';
+import { withClient } from '../test/support/with-client.ts';
 import { formatConnectionString, type ConnectionInfo } from '../src/postgres/connection-string.ts';
 import { claimDatabase, dropClones } from '../src/provide/clone.ts';
 import { clonePrefix, pooledPrefix } from '../src/provide/clone-names.ts';
@@ -86,16 +88,6 @@ function median(values: readonly number[]): number {
 
 const fmt = (ms: number) => `${ms.toFixed(Math.abs(ms) < 10 ? 1 : 0)} ms`;
 const spread = (values: readonly number[]) => `${fmt(median(values))} (${fmt(Math.min(...values))}–${fmt(Math.max(...values))})`;
-
-async function withClient<T>(connection: ConnectionInfo, body: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ ...connection });
-  await client.connect();
-  try {
-    return await body(client);
-  } finally {
-    await client.end();
-  }
-}
 
 /** Polls the catalog until `count` pooled databases of `prefix` exist (the pool is full). */
 async function poolHolds(connection: ConnectionInfo, prefix: string, count: number): Promise<void> {
@@ -235,12 +227,6 @@ async function startDefaultPostgres(): Promise<{ connection: ConnectionInfo; ver
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
   }
-}
-
-function table(rows: readonly (readonly string[])[]): string {
-  const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
-  const line = (row: readonly string[]) => row.map((cell, column) => (column ? cell.padStart(widths[column]!) : cell.padEnd(widths[column]!))).join('  ');
-  return [line(rows[0]!), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.slice(1).map(line)].join('\n');
 }
 
 async function main(): Promise<void> {

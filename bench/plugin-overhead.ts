@@ -28,6 +28,8 @@ import { ensureTemplate } from '../src/provide/template.ts';
 import type { RunnerReport } from '../src/runners/runner-report.ts';
 import { startEmbeddedTarget } from '../src/target/embedded/embedded-target.ts';
 import { formatConnectionString, type ConnectionInfo } from '../src/postgres/connection-string.ts';
+import { table } from './format-table.ts';
+import { withClient } from '../test/support/with-client.ts';
 
 const { values: args } = parseArgs({ options: { runs: { type: 'string', default: '7' }, clones: { type: 'string', default: '20' } } });
 const RUNS = Number(args.runs);
@@ -209,22 +211,6 @@ async function isolationCost(admin: ConnectionInfo): Promise<string[][]> {
     ]);
   }
   return rows;
-}
-
-async function withClient<T>(connection: ConnectionInfo, body: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ ...connection });
-  await client.connect();
-  try {
-    return await body(client);
-  } finally {
-    await client.end();
-  }
-}
-
-function table(rows: readonly (readonly string[])[]): string {
-  const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
-  const line = (row: readonly string[]) => row.map((cell, column) => (column ? cell.padStart(widths[column]!) : cell.padEnd(widths[column]!))).join('  ');
-  return [line(rows[0]!), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.slice(1).map(line)].join('\n');
 }
 
 async function main(): Promise<void> {

@@ -9,6 +9,7 @@ import { formatConnectionString, type ConnectionInfo } from '../../src/postgres/
 import { freePort } from '../../src/util/free-port.ts';
 import { freshDatabase } from '../support/fresh-database.ts';
 import { kubeconfigFiles, type KubeconfigFiles } from '../target/kind/kubeconfig-files.ts';
+import { withClient } from '../support/with-client.ts';
 
 /*
  * The situations of the README's troubleshooting table, each made real: a wrong key, a database
@@ -266,15 +267,6 @@ export async function openResources(dir: string, options: { oldNode: string | un
   let files: Promise<KubeconfigFiles> | undefined;
   await mkdir(dir, { recursive: true });
 
-  const withClient = async <T>(connection: ConnectionInfo, body: (client: pg.Client) => Promise<T>): Promise<T> => {
-    const client = new pg.Client({ ...connection });
-    await client.connect();
-    try {
-      return await body(client);
-    } finally {
-      await client.end();
-    }
-  };
 
   const database = async (options: { owner?: 'no-createdb' } = {}): Promise<ConnectionInfo> => {
     const db = await freshDatabase('readme');

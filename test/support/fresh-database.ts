@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import pg from 'pg';
 import { inject } from 'vitest';
+import { withClient } from './with-client.ts';
 import { formatConnectionString, type ConnectionInfo } from '../../src/postgres/connection-string.ts';
 
 export interface FreshDatabase extends AsyncDisposable {
@@ -13,23 +13,14 @@ export interface FreshDatabase extends AsyncDisposable {
 export async function freshDatabase(prefix = 't'): Promise<FreshDatabase> {
   const admin = inject('pgAdmin');
   const name = `${prefix}_${randomBytes(5).toString('hex')}`;
-  await withAdmin(admin, (client) => client.query(`CREATE DATABASE ${client.escapeIdentifier(name)}`));
+  await withClient(admin, (client) => client.query(`CREATE DATABASE ${client.escapeIdentifier(name)}`));
   const connection = Object.freeze({ ...admin, database: name });
   let dropped = false;
   const drop = async () => {
     if (dropped) return;
     dropped = true;
-    await withAdmin(admin, (client) => client.query(`DROP DATABASE IF EXISTS ${client.escapeIdentifier(name)} WITH (FORCE)`));
+    await withClient(admin, (client) => client.query(`DROP DATABASE IF EXISTS ${client.escapeIdentifier(name)} WITH (FORCE)`));
   };
   return { connection, url: formatConnectionString(connection), drop, [Symbol.asyncDispose]: drop };
 }
 
-async function withAdmin<T>(admin: ConnectionInfo, body: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ ...admin });
-  await client.connect();
-  try {
-    return await body(client);
-  } finally {
-    await client.end();
-  }
-}

@@ -131,7 +131,8 @@ export function runDirsOwnedBy(pid: number, runs = isRoot ? ROOT_RUNS : tmpdir()
   return found;
 }
 
-function safeReaddir(dir: string): string[] {
+/** A folder's entries, or none when it cannot be read (gone, or not ours to read). */
+export function safeReaddir(dir: string): string[] {
   try {
     return readdirSync(dir);
   } catch {

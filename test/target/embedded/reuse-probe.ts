@@ -3,7 +3,7 @@ import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { NODE, processes } from './embedded-probe.ts';
+import { NODE, processes, safeReaddir } from './embedded-probe.ts';
 
 /*
  * What the reuse tests see of runs and keepers, from the outside: child processes that acquire
@@ -152,14 +152,6 @@ export function listeningAddressesOf(pid: number): string[] {
     }
   }
   return found;
-}
-
-function safeReaddir(dir: string): string[] {
-  try {
-    return readdirSync(dir);
-  } catch {
-    return [];
-  }
 }
 
 function safeReadlink(path: string): string | undefined {
