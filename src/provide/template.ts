@@ -1,5 +1,8 @@
+import type { ResolvedConfig } from '../config/resolve-config.ts';
+import type { LoadedMigration, MigrationSet } from '../migrate/loaded-migration.ts';
 import type { MigrateResult } from '../migrate/migrate.ts';
-import type { Session } from '../session/session.ts';
+import type { Postgres } from '../postgres/connect.ts';
+import type { StartedTarget } from '../target/target.ts';
 import { isolationFailure, templateLockKey } from './clone.ts';
 import { captureSeed } from './seed-snapshot.ts';
 import { templateName } from './clone-names.ts';
@@ -15,6 +18,19 @@ export interface TemplateResult {
 }
 
 /**
+ * What building a template needs of a session (session/session.ts satisfies it). A type of
+ * its own, not `Session`: the session builds its template through this module.
+ */
+export interface TemplateSession {
+  readonly plan: { readonly set: MigrationSet; readonly migrations: readonly LoadedMigration[] };
+  readonly config: ResolvedConfig;
+  readonly target: StartedTarget;
+  connect(database?: string): Promise<Postgres>;
+  migrate(pg: Postgres, options: { readonly quiet: boolean }): Promise<MigrateResult>;
+  verify(pg: Postgres, options: { readonly quiet: boolean }): Promise<void>;
+}
+
+/**
  * Makes sure the template for the session's plan exists on the target's server, migrated and
  * verified by the session's own steps, and returns its name. The name is a hash of the
  * planned migrations' checksums, so a template is built once and reused until the migrations
@@ -26,7 +42,7 @@ export interface TemplateResult {
  * On reuse it is still migrated (a no-op apart from partitions) and verified, so a clone of
  * it is always current.
  */
-export async function ensureTemplate(session: Session): Promise<TemplateResult> {
+export async function ensureTemplate(session: TemplateSession): Promise<TemplateResult> {
   const { config } = session;
   const name = sessionTemplateName(session);
   // A session whose own database is yet to be cloned from this template works from the server's admin database.
@@ -74,7 +90,7 @@ export async function ensureTemplate(session: Session): Promise<TemplateResult> 
 }
 
 /** The name of the template of the session's plan (whether or not it exists yet). */
-export function sessionTemplateName(session: Pick<Session, 'plan' | 'config'>): string {
+export function sessionTemplateName(session: Pick<TemplateSession, 'plan' | 'config'>): string {
   const { plan, config } = session;
   return templateName({ kind: plan.set.kind, migrations: plan.migrations, partitions: config.partitions });
 }

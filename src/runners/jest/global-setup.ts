@@ -3,27 +3,15 @@ import { ENV } from '../../provide/provided.ts';
 import { assertNodeVersion } from '../../util/assert-node-version.ts';
 import { displayPath } from '../../util/display-path.ts';
 import { setupError, startRunnerSession, type RunnerSession } from '../runner-session.ts';
+import type { JestGlobalConfig, JestProjectConfig } from './jest-config.ts';
 import { jestProjects } from './jest-projects.ts';
 import { readJestBlock, type JestBlock } from './read-jest-block.ts';
 import { jestRuns } from './state.ts';
 
+export type { JestGlobalConfig, JestProjectConfig } from './jest-config.ts';
+
 /** Our test environment, as Jest resolves `e2e-migrations/jest/environment` (dist or sources). */
 const ENVIRONMENT_FILE = /[\\/]runners[\\/]jest[\\/]environment\.[cm]?[jt]s$/;
-
-/** Only the parts of Jest's configs this module reads (its types live in @jest/types). */
-export interface JestGlobalConfig {
-  readonly maxWorkers: number;
-  /** The root config's `projects`, as written (paths or inline configs). */
-  readonly projects?: readonly unknown[];
-}
-export interface JestProjectConfig {
-  readonly id: string;
-  readonly rootDir: string;
-  readonly displayName?: { readonly name: string } | string;
-  readonly globalSetup?: string | null;
-  readonly testEnvironment?: string;
-  readonly testEnvironmentOptions?: Record<string, unknown>;
-}
 
 /**
  * `e2e-migrations/jest/global-setup`: reads each project's `migrations` block (from

@@ -1,5 +1,5 @@
 import { TeardownError } from '../../errors/errors.ts';
-import type { JestGlobalConfig, JestProjectConfig } from './global-setup.ts';
+import type { JestGlobalConfig, JestProjectConfig } from './jest-config.ts';
 import { jestRuns } from './state.ts';
 
 /**

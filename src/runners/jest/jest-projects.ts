@@ -1,5 +1,5 @@
 import { ConfigError } from '../../errors/errors.ts';
-import type { JestGlobalConfig, JestProjectConfig } from './global-setup.ts';
+import type { JestGlobalConfig, JestProjectConfig } from './jest-config.ts';
 
 /** Our global setup, as Jest resolves `e2e-migrations/jest/global-setup` (dist or sources). */
 const GLOBAL_SETUP_FILE = /[\\/]runners[\\/]jest[\\/]global-setup\.[cm]?[jt]s$/;
