@@ -90,7 +90,6 @@ export interface FileDatabase {
 export async function claimDatabase(connection: ConnectionInfo, template: string, prefix: string, owner?: CloneOwner | string): Promise<FileDatabase> {
   assertTemplateName(template);
   const name = cloneName(prefix);
-  const quoted = pg.escapeIdentifier(name);
   const lockKey = templateLockKey(template);
   try {
     const claimed = await withClient(connection, async (client) => {
@@ -104,14 +103,7 @@ export async function claimDatabase(connection: ConnectionInfo, template: string
       );
       let unlocked = false;
       try {
-        for (const pooled of rows[0]!.pooled) {
-          try {
-            await client.query(`ALTER DATABASE ${pg.escapeIdentifier(pooled)} RENAME TO ${quoted}`);
-          } catch (error) {
-            const code = (error as { code?: string }).code;
-            if (code === '3D000' || code === '55006') continue; // claimed by another file meanwhile (or, briefly, in use): try the next
-            throw error;
-          }
+        if (await renameFirst(client, rows[0]!.pooled, name)) {
           await client.query('select pg_notify($1, $2), pg_advisory_unlock_shared(hashtextextended($3, 0))', [prefix, name, lockKey]);
           unlocked = true;
           return true;
@@ -126,6 +118,25 @@ export async function claimDatabase(connection: ConnectionInfo, template: string
   } catch (error) {
     throw isolationFailure(`could not get a copy of the template database "${template}" as "${name}"`, connection, error);
   }
+}
+
+/**
+ * Takes the first of `candidates` that can be had by renaming it to `name`, and returns it;
+ * undefined when none could. Postgres renames under an exclusive lock on the database and then
+ * finds the old name gone for every other taker (3D000), so each candidate goes to one taker;
+ * one with a connection (55006, still being made or looked at) is skipped.
+ */
+export async function renameFirst(client: pg.ClientBase, candidates: readonly string[], name: string): Promise<string | undefined> {
+  for (const candidate of candidates) {
+    try {
+      await client.query(`ALTER DATABASE ${pg.escapeIdentifier(candidate)} RENAME TO ${pg.escapeIdentifier(name)}`);
+      return candidate;
+    } catch (error) {
+      const code = (error as { code?: string }).code;
+      if (code !== '3D000' && code !== '55006') throw error;
+    }
+  }
+  return undefined;
 }
 
 /** Drops every database whose name starts with `prefix` (the clones and pool of one run); returns their names. */

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Postgres } from '../postgres/connect.ts';
 import { assertTemplateName } from './clone-names.ts';
+import { renameFirst } from './clone.ts';
 
 /*
  * Spares: copies of a template made ahead of need, between runs, by whoever keeps the server
@@ -37,19 +38,12 @@ export async function claimSpare(admin: Postgres, template: string, name: string
     `select datname from pg_database where starts_with(datname, $1) and not datistemplate order by datname`,
     [`${template}_spare_`],
   );
-  for (const { datname } of rows) {
-    if (!isSpareOf(datname, template)) continue;
-    try {
-      await admin.query(`ALTER DATABASE ${admin.client.escapeIdentifier(datname)} RENAME TO ${admin.client.escapeIdentifier(name)}`);
-      return true;
-    } catch (error) {
-      // 3D000: another run took it first; 55006: the keeper is still making it. Try the next.
-      const code = (error as { code?: string }).code;
-      if (code === '42P04') return false; // `name` exists: a database shared by projects, made by another
-      if (code !== '3D000' && code !== '55006') throw error;
-    }
+  try {
+    return (await renameFirst(admin.client, rows.map((row) => row.datname).filter((datname) => isSpareOf(datname, template)), name)) !== undefined;
+  } catch (error) {
+    if ((error as { code?: string }).code === '42P04') return false; // `name` exists: a database shared by projects, made by another
+    throw error;
   }
-  return false;
 }
 
 /** Asks whoever keeps the server for a spare of `template` (nobody may be listening: then it is a no-op). */

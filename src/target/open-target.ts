@@ -1,6 +1,7 @@
-import type { ResolvedConfig } from '../config/resolve-config.ts';
-import type { Reporter, StageRunner } from '../report/reporter.ts';
+import type { EmbeddedConfig, ResolvedConfig } from '../config/resolve-config.ts';
+import type { Reporter, StageProgress, StageRunner } from '../report/reporter.ts';
 import type { TeardownStack } from '../teardown/teardown-stack.ts';
+import type { EmbeddedServer } from './embedded/embedded-server.ts';
 import type { StartedTarget } from './target.ts';
 
 /** What a target needs from the session that starts it. */
@@ -37,23 +38,11 @@ export async function openTarget(config: ResolvedConfig, context: TargetContext)
     }
     case 'embedded': {
       if (config.reuseIgnored) context.reporter.info(`reuse: ignored, ${config.reuseIgnored}: this run starts a server of its own and stops it at the end`);
-      if (config.reuse) {
-        const [{ acquireReusedServer }, { embeddedDatabase }] = await Promise.all([import('./embedded/reused-server.ts'), import('./embedded/embedded-database.ts')]);
+      if (config.reuse || context.shareServer) {
+        const { embeddedDatabase } = await import('./embedded/embedded-database.ts');
         return context.stage('target', async (progress) => {
-          progress.waitingFor('the reused embedded Postgres 16 (reuse: true)');
-          const server = await acquireReusedServer({ user: config.user, password: config.password, signal: context.signal, onWait: (what) => progress.waitingFor(what) });
-          const how = server.started ? `started to be reused, stops after ${Math.round(server.idleTimeoutMs / 60_000)} min idle` : 'reused';
-          const target = context.stack.use('embedded database', embeddedDatabase(server, { database: config.database, how }));
-          progress.done(`embedded: ${target.description}`);
-          return target;
-        });
-      }
-      if (context.shareServer) {
-        const [{ acquireSharedServer }, { embeddedDatabase }] = await Promise.all([import('./embedded/shared-server.ts'), import('./embedded/embedded-database.ts')]);
-        return context.stage('target', async (progress) => {
-          progress.waitingFor('the embedded Postgres 16 this run shares to start');
-          const server = await acquireSharedServer({ user: config.user, password: config.password, signal: context.signal });
-          const target = context.stack.use('embedded database', embeddedDatabase(server, { database: config.database, shareDatabase: config.shareDatabase, how: server.started ? 'started for this run' : 'shared with this run\'s other projects' }));
+          const held = config.reuse ? await holdReusedServer(config, context, progress) : await holdSharedServer(config, context, progress);
+          const target = context.stack.use('embedded database', embeddedDatabase(held.server, { database: config.database, shareDatabase: held.shareDatabase, how: held.how }));
           progress.done(`embedded: ${target.description}`);
           return target;
         });
@@ -68,4 +57,28 @@ export async function openTarget(config: ResolvedConfig, context: TargetContext)
       });
     }
   }
+}
+
+/** A server held for a session's own database: its hold, how it was come by, and whether `database` is shared. */
+interface HeldServer {
+  readonly server: EmbeddedServer;
+  readonly how: string;
+  readonly shareDatabase: boolean;
+}
+
+/** `reuse`: the server kept between runs (found, or started to be kept). */
+async function holdReusedServer(config: EmbeddedConfig, context: TargetContext, progress: StageProgress): Promise<HeldServer> {
+  const { acquireReusedServer } = await import('./embedded/reused-server.ts');
+  progress.waitingFor('the reused embedded Postgres 16 (reuse: true)');
+  const server = await acquireReusedServer({ user: config.user, password: config.password, signal: context.signal, onWait: (what) => progress.waitingFor(what) });
+  const how = server.started ? `started to be reused, stops after ${Math.round(server.idleTimeoutMs / 60_000)} min idle` : 'reused';
+  return { server, how, shareDatabase: false };
+}
+
+/** A runner with several projects: the server this process runs for all of them. */
+async function holdSharedServer(config: EmbeddedConfig, context: TargetContext, progress: StageProgress): Promise<HeldServer> {
+  const { acquireSharedServer } = await import('./embedded/shared-server.ts');
+  progress.waitingFor('the embedded Postgres 16 this run shares to start');
+  const server = await acquireSharedServer({ user: config.user, password: config.password, signal: context.signal });
+  return { server, how: server.started ? 'started for this run' : "shared with this run's other projects", shareDatabase: config.shareDatabase };
 }

@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import pg from 'pg';
 import { DatabaseError } from '../../errors/errors.ts';
-import { pgClientConfig } from '../../postgres/connection-string.ts';
+import { openClient } from '../../postgres/open-client.ts';
 import type { StartedTarget } from '../target.ts';
 import type { EmbeddedServer } from './embedded-server.ts';
 
@@ -67,14 +66,14 @@ function stem(name: string): string {
 }
 
 async function dropDatabase(server: EmbeddedServer, database: string): Promise<void> {
-  const client = new pg.Client({ ...pgClientConfig(server.admin), connectionTimeoutMillis: 10_000 });
-  client.on('error', () => undefined); // the query below reports what matters
   try {
-    await client.connect();
-    await client.query(`DROP DATABASE IF EXISTS ${client.escapeIdentifier(database)} WITH (FORCE)`);
+    const client = await openClient(server.admin);
+    try {
+      await client.query(`DROP DATABASE IF EXISTS ${client.escapeIdentifier(database)} WITH (FORCE)`);
+    } finally {
+      await client.end().catch(() => undefined);
+    }
   } catch (error) {
     throw new DatabaseError(`could not drop the run's database "${database}" on ${server.description}: ${(error as Error).message}`, { host: server.admin.host, port: server.admin.port, database }, { cause: error });
-  } finally {
-    await client.end().catch(() => undefined);
   }
 }
