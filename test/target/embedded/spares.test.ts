@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { afterEach, beforeEach, describe, expect, test } from 'vitest';
+import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest';
 import { applyMigrations } from '../../../src/api/apply-migrations.ts';
 import { runCli } from './reuse-probe.ts';
 
@@ -66,16 +66,17 @@ describe('spare copies of a reused server', () => {
     const port = portOf(first.stderr);
     const [stale] = await spareMade(port);
 
-    const saved = process.env.TMPDIR;
-    process.env.TMPDIR = tmp; // where this test's reused server is recorded
+    // In this process: the reused server recorded under this test's TMPDIR, and CI unset as the
+    // CLI runs above have it (CI jobs set CI, which turns reuse off).
+    vi.stubEnv('TMPDIR', tmp);
+    vi.stubEnv('CI', '');
     let log = '';
     try {
       const later = new Date(Date.now() + 100 * 86_400_000);
       const result = await applyMigrations({ tables: ['audit_events'], reuse: true, now: later, logger: { write: (text: string) => void (log += text) } });
       expect(result.partitionsCreated.length).toBeGreaterThan(0);
     } finally {
-      if (saved === undefined) delete process.env.TMPDIR;
-      else process.env.TMPDIR = saved;
+      vi.unstubAllEnvs();
     }
     expect(log).toMatch(/migrate +ok .* copied from template/); // not the stale spare
     expect(await spares(port)).not.toContain(stale);
