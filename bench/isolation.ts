@@ -2,12 +2,13 @@
  * What `isolate: 'file'` costs per test file, against the goal of 15 ms.
  *
  *  1. A suite of 12 test files run by real Vitest (the whole `vitest run` process, wall clock)
- *     with `isolate: 'file'` — each file in a clone, claimed from the run's pool or cloned —
- *     versus the same suite on one shared database. Both on an already-built template and an
- *     already-migrated database. Per-file cost = (isolated − shared) / 12, of the medians.
- *  2. One database for one test file: a claim from a full pool, against a direct clone (the
- *     whole `claimDatabase` call, connection included), and CREATE DATABASE alone with each
- *     strategy, WAL_LOG and FILE_COPY, on a held connection.
+ *     with `isolate: 'file'` — each file in a clone leased from the run — versus the same
+ *     suite on one shared database. Both on an already-built template and an already-migrated
+ *     database. Per-file cost = (isolated − shared) / 12, of the medians.
+ *  2. One database for one test file: a lease of a free clone, a lease right as the previous
+ *     file gives its clone back (its reset waited for), and CREATE DATABASE alone with each
+ *     strategy, WAL_LOG and FILE_COPY, on a held connection: what a file would wait for without
+ *     recycling.
  *  3. The same strategies on a default-configured Postgres (fsync on), when `pg_config` finds
  *     one (Debian's postgresql package): the figures behind create-from-template.ts's choice.
  *
@@ -28,9 +29,10 @@ import { applyMigrations } from '../src/api/apply-migrations.ts';
 import { table } from './format-table.ts';
 import { withClient } from '../test/support/with-client.ts';
 import { formatConnectionString, type ConnectionInfo } from '../src/postgres/connection-string.ts';
-import { claimDatabase, dropClones } from '../src/provide/clone.ts';
-import { clonePrefix, pooledPrefix } from '../src/provide/clone-names.ts';
-import { ClonePool } from '../src/provide/clone-pool.ts';
+import { dropClones } from '../src/provide/clone.ts';
+import { clonePrefix } from '../src/provide/clone-names.ts';
+import { DatabaseLeases } from '../src/provide/database-leases.ts';
+import { leaseDatabase } from '../src/provide/lease-database.ts';
 import { createFromTemplate, type CloneStrategy } from '../src/provide/create-from-template.ts';
 import { ensureTemplate } from '../src/provide/template.ts';
 import { startSession } from '../src/session/start-session.ts';
@@ -47,6 +49,8 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const DIR = join(ROOT, '.e2e-migrations', 'bench-isolation');
 const VITEST = join(ROOT, 'node_modules/vitest/vitest.mjs');
 const BLOCK = { tables: ['audit_events'] };
+
+const INSERT = "insert into audit_events (event_date, event_type, event_category, event_action, event_outcome, correlation_id, resource_type, resource_id, actor_type, actor_id, event_data) values (current_date, 'bench', 'bench', 'b', 'success', 'bench', 'r', 'r', 'a', 'a', '{}')";
 
 // Each file writes and reads back a row, as a small e2e file would.
 const SPEC = `import pg from 'pg';
@@ -89,19 +93,6 @@ function median(values: readonly number[]): number {
 const fmt = (ms: number) => `${ms.toFixed(Math.abs(ms) < 10 ? 1 : 0)} ms`;
 const spread = (values: readonly number[]) => `${fmt(median(values))} (${fmt(Math.min(...values))}–${fmt(Math.max(...values))})`;
 
-/** Polls the catalog until `count` pooled databases of `prefix` exist (the pool is full). */
-async function poolHolds(connection: ConnectionInfo, prefix: string, count: number): Promise<void> {
-  const deadline = Date.now() + 60_000;
-  await withClient(connection, async (client) => {
-    for (;;) {
-      const { rows } = await client.query('select count(*)::int as n from pg_database where starts_with(datname, $1)', [pooledPrefix(prefix)]);
-      if (rows[0].n >= count) return;
-      if (Date.now() > deadline) throw new Error(`the pool never held ${count}`);
-      await new Promise((resolve) => setTimeout(resolve, 10));
-    }
-  });
-}
-
 /** The suite, isolated and shared, alternating so drift hits both alike. */
 async function suiteCost(url: string): Promise<{ shared: number[]; isolated: number[] }> {
   const shared: number[] = [];
@@ -117,33 +108,40 @@ async function suiteCost(url: string): Promise<{ shared: number[]; isolated: num
   return { shared, isolated };
 }
 
-/** One test file's database: a claim from a full pool, and a direct clone, each the whole call. */
-async function claimVersusClone(connection: ConnectionInfo, template: string): Promise<{ claim: number[]; clone: number[] }> {
-  const claim: number[] = [];
-  const clone: number[] = [];
+/**
+ * One test file's database through the run's leases (what a worker's setup pays), each the
+ * whole `leaseDatabase` call: a clone that is free, and one asked for right as the previous
+ * file gave it back (the wait for its reset included). Each file writes a row, so every reset
+ * has rows to remove.
+ */
+async function leaseCosts(connection: ConnectionInfo, template: string): Promise<{ free: number[]; backToBack: number[]; made: number; recycled: number }> {
+  const free: number[] = [];
+  const backToBack: number[] = [];
   const prefix = clonePrefix(template);
+  const leases = await DatabaseLeases.start(connection, template, prefix, { ahead: 1 });
+  const write = (database: string) => withClient({ ...connection, database }, (c) => c.query(INSERT));
   try {
-    while (claim.length < CLONES) {
-      const batch = Math.min(8, CLONES - claim.length);
-      const pool = ClonePool.start(connection, template, prefix, { ahead: batch, total: batch });
-      await poolHolds(connection, prefix, batch);
-      for (let i = 0; i < batch; i++) {
-        const started = performance.now();
-        const file = await claimDatabase(connection, template, prefix);
-        claim.push(performance.now() - started);
-        if (!file.claimed) throw new Error('a claim from a full pool cloned instead');
-      }
-      await pool.stop();
-    }
+    let lease = await leaseDatabase(leases.address, 'bench');
     for (let i = 0; i < CLONES; i++) {
-      const started = performance.now();
-      await claimDatabase(connection, template, prefix); // no pool: clones
-      clone.push(performance.now() - started);
+      await write(lease.database);
+      await lease.release();
+      let started = performance.now();
+      lease = await leaseDatabase(leases.address, 'bench');
+      backToBack.push(performance.now() - started);
+      await write(lease.database);
+      await lease.release();
+      await new Promise((resolve) => setTimeout(resolve, 100)); // the reset is done
+      started = performance.now();
+      lease = await leaseDatabase(leases.address, 'bench');
+      free.push(performance.now() - started);
     }
+    await lease.release();
   } finally {
+    const summary = await leases.stop();
     await dropClones(connection, prefix);
+    if (summary.singleUse) throw new Error(`the bench's clones were single-use: ${summary.singleUse}`);
+    return { free, backToBack, made: summary.made, recycled: summary.recycled };
   }
-  return { claim, clone };
 }
 
 /** CREATE DATABASE alone, each strategy, on a held connection; and the DROP that follows. */
@@ -246,7 +244,7 @@ async function main(): Promise<void> {
     process.stderr.write(`suite runs (${RUNS} each, ${FILES} files) `);
     const suite = await suiteCost(url);
     const perFile = (median(suite.isolated) - median(suite.shared)) / FILES;
-    const one = await claimVersusClone(connection, template);
+    const one = await leaseCosts(connection, template);
     const embedded = await strategies(connection, template);
     const cpu = (await import('node:os')).cpus();
     out.push(
@@ -262,8 +260,9 @@ async function main(): Promise<void> {
       '',
       table([
         [`one test file's database (median of ${CLONES}, min–max)`, 'embedded 16'],
-        ['claim from the pool (connect, lock, rename)', spread(one.claim)],
-        ['clone directly (connect, lock, CREATE DATABASE, record)', spread(one.clone)],
+        ['lease a free clone (connect to the run, ask, granted)', spread(one.free)],
+        ['lease as the previous file gives it back (its reset waited for)', spread(one.backToBack)],
+        [`clones the leases made for ${2 * CLONES + 1} leases (reset and reused: ${one.recycled})`, String(one.made)],
         ['CREATE DATABASE … STRATEGY WAL_LOG (held connection)', spread(embedded.WAL_LOG.create)],
         ['CREATE DATABASE … STRATEGY FILE_COPY (held connection)', spread(embedded.FILE_COPY.create)],
         ['DROP DATABASE after WAL_LOG / FILE_COPY', `${fmt(median(embedded.WAL_LOG.drop))} / ${fmt(median(embedded.FILE_COPY.drop))}`],

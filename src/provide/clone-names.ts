@@ -7,15 +7,12 @@ import { ConfigError } from '../errors/errors.ts';
  *
  *   template  e2e_tpl_<16 hex of the migrations' hash>
  *   clone     <template>_<6 hex run id>_<8 hex random>
- *   pooled    <template>_<6 hex run id>_pool_<8 hex random>   (prepared, not yet claimed)
  */
 export const TEMPLATE_PREFIX = 'e2e_tpl_';
 
 const TEMPLATE_NAME = /^e2e_tpl_[0-9a-f]{16}$/;
 const CLONE_PREFIX = /^e2e_tpl_[0-9a-f]{16}_[0-9a-f]{6}_$/;
-const ISOLATION_NAME = /^(e2e_tpl_[0-9a-f]{16})(?:_([0-9a-f]{6})_(pool_)?[0-9a-f]{8})?$/;
-/** What follows a run's prefix in the name of a pooled database. */
-const POOL_MARK = 'pool_';
+const ISOLATION_NAME = /^(e2e_tpl_[0-9a-f]{16})(?:_([0-9a-f]{6})_[0-9a-f]{8})?$/;
 
 /** What a template's content depends on: the migrations it ran (name + checksum, in order). */
 export interface TemplateKeyInput {
@@ -50,28 +47,17 @@ export function cloneName(prefix: string): string {
   return `${prefix}${randomBytes(4).toString('hex')}`;
 }
 
-/** The prefix of the databases a run has prepared for its pool (still under the run's prefix). */
-export function pooledPrefix(prefix: string): string {
-  assertClonePrefix(prefix);
-  return `${prefix}${POOL_MARK}`;
-}
-
-/** A new pooled database's name under `prefix`. */
-export function pooledName(prefix: string): string {
-  return `${pooledPrefix(prefix)}${randomBytes(4).toString('hex')}`;
-}
-
 /** What one of our database names is, or undefined for any other name. */
 export type IsolationName =
   | { readonly kind: 'template'; readonly template: string }
-  | { readonly kind: 'clone' | 'pooled'; readonly template: string; readonly runId: string; readonly prefix: string };
+  | { readonly kind: 'clone'; readonly template: string; readonly runId: string; readonly prefix: string };
 
 export function parseIsolationName(name: string): IsolationName | undefined {
   const match = ISOLATION_NAME.exec(name);
   if (!match) return undefined;
-  const [, template, runId, pooled] = match as unknown as [string, string, string | undefined, string | undefined];
+  const [, template, runId] = match as unknown as [string, string, string | undefined];
   if (runId === undefined) return { kind: 'template', template };
-  return { kind: pooled ? 'pooled' : 'clone', template, runId, prefix: `${template}_${runId}_` };
+  return { kind: 'clone', template, runId, prefix: `${template}_${runId}_` };
 }
 
 export function assertTemplateName(name: string): void {

@@ -2,13 +2,12 @@ import pg from 'pg';
 import { DatabaseError } from '../errors/errors.ts';
 import type { ConnectionInfo } from '../postgres/connection-string.ts';
 import { openClient } from '../postgres/open-client.ts';
-import { assertClonePrefix, assertTemplateName, cloneName, pooledPrefix } from './clone-names.ts';
-import { chooseStrategy, createFromTemplate, type CloneStrategy } from './create-from-template.ts';
+import { assertClonePrefix, assertTemplateName, cloneName } from './clone-names.ts';
+import { createFromTemplate, type CloneStrategy } from './create-from-template.ts';
 import type { CloneOwner } from './database-record.ts';
 
 /*
- * The cheap side of isolation, safe to import from test workers: only `pg`. Cloning, claiming
- * and dropping run on an ordinary connection to the target's own database (CREATE DATABASE may
+ * The cheap side of isolation: only `pg`. Cloning and dropping run on an ordinary connection to the target's own database (CREATE DATABASE may
  * be issued from any database); the template itself is never connected to here.
  */
 
@@ -64,60 +63,9 @@ export async function cloneDatabase(connection: ConnectionInfo, template: string
  * record or its JSON as the run hands it to workers (default: this process).
  */
 export async function cloneAs(client: pg.ClientBase, template: string, name: string, owner?: CloneOwner | string, strategy?: CloneStrategy): Promise<void> {
-  // Loaded here, not with the module: a test file that claims from the pool never needs it.
   const { cloneRecord, parseOwner, writeRecord } = await import('./database-record.ts');
   await createFromTemplate(client, template, name, strategy);
   await writeRecord(client, name, await cloneRecord(typeof owner === 'string' ? parseOwner(owner) : owner));
-}
-
-export interface FileDatabase {
-  readonly connection: ConnectionInfo;
-  /** True when it came from the run's pool; false when the pool was empty and it was cloned now. */
-  readonly claimed: boolean;
-}
-
-/**
- * A database of its own for one test file: one the run's pool prepared (see clone-pool.ts),
- * or, when none is ready, a new clone. A pooled database is claimed by renaming it to a
- * clone name: Postgres renames under an exclusive lock on the database and then finds the
- * old name gone for every other claimant (3D000), so each is handed out once. Under the
- * template's shared lock, like a clone; the pool's filler is told of the claim (NOTIFY on the
- * run's prefix) and prepares the next. `owner`: the run's process, recorded on a new clone.
- *
- * A test file pays this once, in a process that has just started: three round trips on a
- * claim (lock and list, rename, notify and unlock), so statements are folded together.
- */
-export async function claimDatabase(connection: ConnectionInfo, template: string, prefix: string, owner?: CloneOwner | string): Promise<FileDatabase> {
-  assertTemplateName(template);
-  const name = cloneName(prefix);
-  const lockKey = templateLockKey(template);
-  try {
-    const claimed = await withClient(connection, async (client) => {
-      // Random order: claimants that start together try different databases first. (The list
-      // may predate the lock, when the lock had to wait: a name since gone is skipped below.)
-      const { rows } = await client.query<{ pooled: string[]; version: number; fsync: string }>(
-        `select pg_advisory_lock_shared(hashtextextended($1, 0)),
-                array(select datname::text from pg_database where starts_with(datname, $2) order by random()) as pooled,
-                current_setting('server_version_num')::int as version, current_setting('fsync') as fsync`,
-        [lockKey, pooledPrefix(prefix)],
-      );
-      let unlocked = false;
-      try {
-        if (await renameFirst(client, rows[0]!.pooled, name)) {
-          await client.query('select pg_notify($1, $2), pg_advisory_unlock_shared(hashtextextended($3, 0))', [prefix, name, lockKey]);
-          unlocked = true;
-          return true;
-        }
-        await cloneAs(client, template, name, owner, chooseStrategy(rows[0]!.version, rows[0]!.fsync === 'on'));
-        return false;
-      } finally {
-        if (!unlocked) await client.query('select pg_advisory_unlock_shared(hashtextextended($1, 0))', [lockKey]).catch(() => undefined); // a lost connection released it
-      }
-    });
-    return Object.freeze({ connection: Object.freeze({ ...connection, database: name }), claimed });
-  } catch (error) {
-    throw isolationFailure(`could not get a copy of the template database "${template}" as "${name}"`, connection, error);
-  }
 }
 
 /**

@@ -19,7 +19,7 @@ export interface CloneRecord {
   readonly kind: 'clone';
   /** Absent when the clone had no record and a later run stamped it: its age is all that is known. */
   readonly owner?: CloneOwner;
-  /** ISO time the database was made (for a pooled one: prepared), or first seen without a record. */
+  /** ISO time the database was made, or first seen without a record. */
   readonly createdAt: string;
 }
 

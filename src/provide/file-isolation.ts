@@ -1,36 +1,32 @@
 import type { StageProgress } from '../report/reporter.ts';
 import type { Session } from '../session/session.ts';
 import { dropClones } from './clone.ts';
-import { clonePrefix, parseIsolationName } from './clone-names.ts';
-import { ClonePool, type PoolSize } from './clone-pool.ts';
-import { thisProcess } from './database-record.ts';
+import { clonePrefix } from './clone-names.ts';
+import { DatabaseLeases, type LeaseSizing, type LeaseSummary } from './database-leases.ts';
 import { pruneIsolation } from './prune-isolation.ts';
 import { sessionTemplateName, type TemplateResult } from './template.ts';
 
-/** Without a size from the runner: a few ready at a time, for as long as the run lasts. */
-export const DEFAULT_POOL_SIZE: PoolSize = Object.freeze({ ahead: 4 });
+/** Without a size from the runner: a few ready before the first files ask. */
+export const DEFAULT_LEASE_SIZING: LeaseSizing = Object.freeze({ ahead: 2 });
 
 export interface FileIsolation {
   readonly template: TemplateResult;
-  /** Every database of this run (clones, pool) starts with it; teardown drops them. */
+  /** Every database of this run starts with it; teardown drops them. */
   readonly prefix: string;
-  /** This process, as the run's owner (JSON): recorded on every clone of the run, also those the workers make. */
-  readonly runOwner: string;
-  /** Where copies are claimed and made, when not the target's database (see ProvidedDatabase). */
-  readonly database: string | undefined;
-  /** For the provide stage's line: the template, the pool, what was pruned. */
+  /** Where the workers lease their databases (E2E_MIGRATIONS_LEASES): holds the run's token, not for logs. */
+  readonly leases: string;
+  /** For the provide stage's line: the template, the leases, what was pruned. */
   readonly summary: string;
-  /** Watch mode, before a rerun: stops the pool and drops the last run's databases; returns how many clones there were. */
-  rerun(): Promise<number>;
 }
 
 /**
  * `isolate: 'file'` at global setup, inside the provide stage: prunes what dead runs and
- * unused templates left on the server, makes sure the template exists, starts filling the
- * run's pool of clones in the background (not waited for), and puts the teardown on the
- * session's stack: stop the pool, then drop every database under the run's prefix.
+ * unused templates left on the server, makes sure the template exists, and starts leasing
+ * copies of it to the test files (database-leases.ts: copies made ahead in the background,
+ * each put back after its file for the next). Teardown, on the session's stack: stop leasing,
+ * then drop every database under the run's prefix.
  */
-export async function startFileIsolation(session: Session, progress: StageProgress, poolSize: () => PoolSize | Promise<PoolSize> = () => DEFAULT_POOL_SIZE): Promise<FileIsolation> {
+export async function startFileIsolation(session: Session, progress: StageProgress, sizing: () => LeaseSizing | Promise<LeaseSizing> = () => DEFAULT_LEASE_SIZING): Promise<FileIsolation> {
   const admin = await session.connect();
   const pruned = await pruneIsolation(admin.client, { current: sessionTemplateName(session) });
   for (const failure of pruned.failures) progress.note(`could not prune ${failure}`);
@@ -42,18 +38,14 @@ export async function startFileIsolation(session: Session, progress: StageProgre
   // target's own database is a copy itself (ensureTemplate locks there), else the target's.
   const { provision } = session.target;
   const connection = provision ? { ...session.target.connection, database: provision.adminDatabase } : session.target.connection;
-  let pool: ClonePool | undefined = ClonePool.start(connection, template.name, prefix, Promise.resolve().then(poolSize));
-  // Registered at once: a pool is never left filling after the session closes.
+  const leases = await DatabaseLeases.start(connection, template.name, prefix, Promise.resolve().then(sizing));
+  // Registered at once: no copy is left being made after the session closes.
   session.stack.defer(`clones ${prefix}*`, async () => {
-    const summary = await pool?.stop();
-    pool = undefined;
+    const summary = await leases.stop();
     const dropped = await dropClones(connection, prefix);
-    const clones = dropped.filter((name) => parseIsolationName(name)?.kind === 'clone').length;
-    if (summary && summary.made > 0) {
-      // A line of its own: the teardown line keeps its one shape ("dropped N clones of …; closed …").
-      const unused = dropped.length - clones;
-      session.reporter.info(`pool: ${summary.claimed} of ${summary.made} prepared claimed${unused ? `, ${unused} unused dropped` : ''}${summary.error ? ` (filling stopped: ${summary.error})` : ''}`);
-    }
+    if (summary.leased > 0 || summary.error) session.reporter.info(`leases: ${describeLeases(summary)}`);
+    // Every clone the run made is gone: these now, the others when their file left them changed.
+    const clones = Math.max(summary.made, dropped.length);
     session.noteTeardown(`dropped ${clones} clone${clones === 1 ? '' : 's'} of ${template.name}`);
   });
 
@@ -64,16 +56,18 @@ export async function startFileIsolation(session: Session, progress: StageProgre
   return Object.freeze({
     template,
     prefix,
-    runOwner: JSON.stringify(await thisProcess()),
-    database: provision?.adminDatabase,
+    leases: leases.address,
     summary:
-      `template ${template.name} ${template.built ? 'built' : 'reused'}, a clone per test file (from a pool filled in the background)` +
+      `template ${template.name} ${template.built ? 'built' : 'reused'}, a clone per test file (leased, and reset after each file for the next)` +
       (phrases.length ? `; pruned ${phrases.join(' and ')}` : ''),
-    async rerun() {
-      await pool?.stop();
-      pool = undefined;
-      const dropped = await dropClones(connection, prefix);
-      return dropped.filter((name) => parseIsolationName(name)?.kind === 'clone').length;
-    },
   });
+}
+
+/** "12 test files in 3 clones (9 reset and reused, 0 dropped for schema changes)", or why each file had a clone of its own. */
+export function describeLeases(summary: LeaseSummary): string {
+  const files = `${summary.leased} test file${summary.leased === 1 ? '' : 's'} in ${summary.made} clone${summary.made === 1 ? '' : 's'}`;
+  const how = summary.singleUse
+    ? ` (a fresh clone each: ${summary.singleUse})`
+    : ` (${summary.recycled} reset and reused${summary.discarded ? `, ${summary.discarded} not: ${summary.changes.join(', ')}` : ''})`;
+  return files + how + (summary.error ? `; copying stopped: ${summary.error}` : '');
 }

@@ -12,8 +12,7 @@ export const UNUSED_TEMPLATE_MAX_AGE_MS = 7 * 24 * 60 * 60_000;
 /** One of our databases on the server, as `status` lists it and pruning judges it. */
 export interface IsolationDatabase {
   readonly name: string;
-  /** `pooled`: prepared by a run for a test file, not yet claimed. */
-  readonly kind: 'template' | 'clone' | 'pooled';
+  readonly kind: 'template' | 'clone';
   /** The template it is (or was copied from). */
   readonly template: string;
   /** Clones: the run's id (the 6 hex of its prefix). */

@@ -21,14 +21,11 @@ export interface ProvidedDatabase {
   readonly isolate: {
     readonly template: string;
     readonly clonePrefix: string;
-    /** The run's process (JSON), recorded on each clone so a later run can tell whether this run still lives. */
-    readonly runOwner?: string;
     /**
-     * Where copies are claimed and made, when not the provided database: the server's admin
-     * database, when the provided database is itself a copy (a shared or reused embedded
-     * server), so that every party takes the template's advisory lock in one database.
+     * Where a test file leases its clone: the run's global setup, `<token>@127.0.0.1:<port>`
+     * (see database-leases.ts). The token is the run's secret: do not log it.
      */
-    readonly database?: string;
+    readonly leases: string;
   } | null;
 }
 
@@ -45,8 +42,7 @@ export const ENV = Object.freeze({
   tables: 'E2E_MIGRATIONS_TABLES',
   template: 'E2E_MIGRATIONS_TEMPLATE',
   clonePrefix: 'E2E_MIGRATIONS_CLONE_PREFIX',
-  runOwner: 'E2E_MIGRATIONS_RUN_OWNER',
-  isolationDatabase: 'E2E_MIGRATIONS_ISOLATION_DATABASE',
+  leases: 'E2E_MIGRATIONS_LEASES',
   /** Jest with several projects: a JSON map from Jest project id to that project's variables (the test environment picks its own). */
   projects: 'E2E_MIGRATIONS_PROJECTS',
 });
@@ -68,9 +64,7 @@ export function envOf(provided: ProvidedDatabase): Record<string, string> {
     [ENV.database]: provided.database,
     [ENV.user]: provided.user,
     [ENV.tables]: provided.tables.join(','),
-    ...(provided.isolate ? { [ENV.template]: provided.isolate.template, [ENV.clonePrefix]: provided.isolate.clonePrefix } : {}),
-    ...(provided.isolate?.runOwner ? { [ENV.runOwner]: provided.isolate.runOwner } : {}),
-    ...(provided.isolate?.database ? { [ENV.isolationDatabase]: provided.isolate.database } : {}),
+    ...(provided.isolate ? { [ENV.template]: provided.isolate.template, [ENV.clonePrefix]: provided.isolate.clonePrefix, [ENV.leases]: provided.isolate.leases } : {}),
   };
 }
 
@@ -81,6 +75,7 @@ export function providedFromEnv(env: NodeJS.ProcessEnv = process.env): ProvidedD
   const parsed = new URL(url);
   const template = env[ENV.template];
   const clonePrefix = env[ENV.clonePrefix];
+  const leases = env[ENV.leases];
   return Object.freeze({
     url,
     host: env[ENV.host] ?? parsed.hostname,
@@ -88,11 +83,6 @@ export function providedFromEnv(env: NodeJS.ProcessEnv = process.env): ProvidedD
     database: env[ENV.database] ?? decodeURIComponent(parsed.pathname.slice(1)),
     user: env[ENV.user] ?? decodeURIComponent(parsed.username),
     tables: Object.freeze((env[ENV.tables] ?? '').split(',').filter(Boolean)),
-    isolate: template && clonePrefix ? Object.freeze({
-            template,
-            clonePrefix,
-            ...(env[ENV.runOwner] ? { runOwner: env[ENV.runOwner] } : {}),
-            ...(env[ENV.isolationDatabase] ? { database: env[ENV.isolationDatabase] } : {}),
-          }) : null,
+    isolate: template && clonePrefix && leases ? Object.freeze({ template, clonePrefix, leases }) : null,
   });
 }

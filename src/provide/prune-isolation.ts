@@ -4,7 +4,7 @@ import { parseRecord, templateRecord, unknownCloneRecord, writeRecord } from './
 import { listIsolationDatabases, UNUSED_TEMPLATE_MAX_AGE_MS } from './isolation-databases.ts';
 
 export interface PruneResult {
-  /** Clones (and pooled databases) of runs that are gone, dropped. */
+  /** Clones of runs that are gone, dropped. */
   readonly clones: readonly string[];
   /** Templates of other migrations unused for {@link UNUSED_TEMPLATE_MAX_AGE_MS}, dropped. */
   readonly templates: readonly string[];

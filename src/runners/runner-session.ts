@@ -2,7 +2,7 @@ import { configSecrets, resolveConfig, type ResolvedConfig } from '../config/res
 import { ConfigError, E2eMigrationsError, SetupError } from '../errors/errors.ts';
 import type { MigrateResult } from '../migrate/migrate.ts';
 import { formatConnectionString } from '../postgres/connection-string.ts';
-import type { PoolSize } from '../provide/clone-pool.ts';
+import type { LeaseSizing } from '../provide/database-leases.ts';
 import { startFileIsolation, type FileIsolation } from '../provide/file-isolation.ts';
 import { captureSeed } from '../provide/seed-snapshot.ts';
 import { CONTROL_ENV, envOf, type ProvidedDatabase } from '../provide/provided.ts';
@@ -30,10 +30,10 @@ export interface RunnerSessionOptions {
    */
   readonly shareServer?: boolean;
   /**
-   * `isolate: 'file'`: how many clones to prepare ahead of the test files (Vitest: its test
-   * files; Jest: its workers), called only when isolating. @default DEFAULT_POOL_SIZE
+   * `isolate: 'file'`: how many clones to prepare before the test files ask (as many as run at
+   * once: Vitest's and Jest's workers), called only when isolating. @default DEFAULT_LEASE_SIZING
    */
-  readonly poolSize?: () => PoolSize | Promise<PoolSize>;
+  readonly leaseSizing?: () => LeaseSizing | Promise<LeaseSizing>;
 }
 
 /** One runner's hold on a migrated database, from global setup to global teardown. */
@@ -44,7 +44,7 @@ export interface RunnerSession {
   readonly session: Session;
   readonly migrations: MigrateResult;
   readonly template?: TemplateResult;
-  /** Watch mode, before a rerun: re-verifies the tables and drops the last run's clones. */
+  /** Watch mode, before a rerun: re-verifies the tables (the clones stay leased, reset between files). */
   recheck(): Promise<void>;
   /** Closes the session (clones, target) and writes the report; once, whoever calls it. */
   close(): Promise<void>;
@@ -83,9 +83,9 @@ export async function startRunnerSession(options: RunnerSessionOptions): Promise
     const provided = await opened.stage('provide', async (progress) => {
       let isolate: ProvidedDatabase['isolate'] = null;
       if (config.isolate === 'file') {
-        isolation = await startFileIsolation(opened, progress, options.poolSize);
+        isolation = await startFileIsolation(opened, progress, options.leaseSizing);
         template = isolation.template;
-        isolate = Object.freeze({ template: template.name, clonePrefix: isolation.prefix, runOwner: isolation.runOwner, ...(isolation.database ? { database: isolation.database } : {}) });
+        isolate = Object.freeze({ template: template.name, clonePrefix: isolation.prefix, leases: isolation.leases });
       }
       const seed = template ? undefined : await captureSeed(await opened.connect(), migrations.tables); // resetDatabase()'s snapshot (clones carry the template's)
       if (seed?.skipped) progress.note(seed.skipped);
@@ -115,8 +115,7 @@ export async function startRunnerSession(options: RunnerSessionOptions): Promise
       opened.stage('verify', async (progress) => {
         await opened.verify(await opened.connect(), { quiet: true });
         await opened.disconnect();
-        const dropped = (await isolation?.rerun()) ?? 0;
-        progress.done(`rerun: ${migrations.tables.length} relations still match${dropped ? `, dropped ${dropped} clones of the last run` : ''}`);
+        progress.done(`rerun: ${migrations.tables.length} relations still match`);
       });
     let closing: Promise<void> | undefined;
     const close = () =>

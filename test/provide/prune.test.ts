@@ -58,7 +58,7 @@ interface Run {
   readonly done: Promise<RunnerRun>;
 }
 
-/** An isolating run in a process of its own (fixtures/isolating-run.ts), once its pool is full. */
+/** An isolating run in a process of its own (fixtures/isolating-run.ts), once it made its clones. */
 async function startRun(url: string): Promise<Run> {
   let child: { kill(signal: NodeJS.Signals): void } | undefined;
   let resolveReady: (ready: { prefix: string; clone: string }) => void;
@@ -105,7 +105,7 @@ describe('housekeeping of isolation databases', () => {
     expect((await killed.done).signal).toBe('SIGKILL');
     const left = await names(killed.prefix);
     expect(left).toContain(killed.clone);
-    expect(left).toHaveLength(3); // its file's clone and the two pooled ones
+    expect(left).toHaveLength(2); // its file's clone and the one prepared ahead
     const liveBefore = await names(live.prefix);
 
     // status: text and --json list them, judged
@@ -118,7 +118,6 @@ describe('housekeeping of isolation databases', () => {
     expect(listed.filter((d) => d.name.startsWith(killed.prefix)).map((d) => d.state)).toEqual(left.map(() => 'stale'));
     expect(listed.filter((d) => d.name.startsWith(live.prefix)).map((d) => d.state)).toEqual(liveBefore.map(() => 'live'));
     expect(listed.find((d) => d.name === live.clone)).toMatchObject({ kind: 'clone', runId: live.prefix.slice(-7, -1) });
-    expect(listed.find((d) => d.name.startsWith(`${live.prefix}pool_`))).toMatchObject({ kind: 'pooled', state: 'live' });
     expect(listed.every((d) => typeof d.ageMs === 'number' && d.ageMs >= 0)).toBe(true);
     const text = await cli('status', ...flags);
     expect(text.stdout).toContain(`isolation (isolate: 'file'): 1 template, ${left.length + liveBefore.length} clones on the server:`);

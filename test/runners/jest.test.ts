@@ -83,17 +83,20 @@ describe('e2e-migrations/jest on a real Jest', () => {
 
   test("per-service config file, target from E2E_MIGRATIONS_TARGET_URL, isolate: 'file' with a clone per test file", async () => {
     await using db = await freshDatabase('jest_iso');
-    // One worker: both files run in it, and still each gets its own clone.
+    // One worker: both files run in it, one after the other, and still neither sees the other's rows.
     const run = await jest('jest-file-project', ['--maxWorkers=1'], { env: { E2E_MIGRATIONS_TARGET_URL: db.url } });
     expect(run.code, run.output).toBe(0);
     expect(run.output).toContain('jest: target taken from E2E_MIGRATIONS_TARGET_URL (tables and options from test/runners/fixtures/jest-file-project/e2e-migrations.config.json)');
     expect(run.output).toMatch(/provide\s+ok\s+\d+ ms\s+.*template e2e_tpl_[0-9a-f]{16} (built|reused), a clone per test file/);
+    // Each file saw none of the other's rows (the fixtures assert it): one worker, so the second
+    // file had the first's clone, put back as migrating left it.
     const clones = [...run.output.matchAll(/CLONE (\S+)/g)].map((m) => m[1]!);
-    expect(new Set(clones).size).toBe(2);
-    expect(run.output).toMatch(/teardown\s+ok\s+\d+ ms\s+dropped 2 clones of e2e_tpl_\w+; closed /);
+    expect(clones).toHaveLength(2);
+    expect(run.output).toMatch(/leases: 2 test files in 1 clone \(1 reset and reused\)/);
+    expect(run.output).toMatch(/teardown\s+ok\s+\d+ ms\s+dropped 1 clone of e2e_tpl_\w+; closed /);
     const client = new pg.Client({ connectionString: db.url });
     await client.connect();
-    // Nothing of the run is left: its clones, nor what its pool prepared (<template>_<run id>_…).
+    // Nothing of the run is left: no clone (<template>_<run id>_…).
     const { rows } = await client.query<{ datname: string }>('select datname from pg_database where starts_with(datname, $1)', [clones[0]!.slice(0, -8)]);
     const shared = await client.query("select 1 from audit_events where correlation_id like 'isolated-%'");
     await client.end();

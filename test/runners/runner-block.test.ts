@@ -8,7 +8,7 @@ import { envOf, providedFromEnv, type ProvidedDatabase } from '../../src/provide
 
 describe('what tests receive', () => {
   test('the environment round-trips what tests get', () => {
-    const provided: ProvidedDatabase = { url: 'postgres://u:p%40ss@h:6543/d', host: 'h', port: 6543, database: 'd', user: 'u', tables: ['a', 'b'], isolate: { template: 'e2e_tpl_0123456789abcdef', clonePrefix: 'e2e_tpl_0123456789abcdef_abcdef_' } };
+    const provided: ProvidedDatabase = { url: 'postgres://u:p%40ss@h:6543/d', host: 'h', port: 6543, database: 'd', user: 'u', tables: ['a', 'b'], isolate: { template: 'e2e_tpl_0123456789abcdef', clonePrefix: 'e2e_tpl_0123456789abcdef_abcdef_', leases: `${'0'.repeat(32)}@127.0.0.1:40000` } };
     expect(providedFromEnv(envOf(provided))).toEqual(provided);
   });
 });

@@ -1,14 +1,16 @@
 import { TestEnvironment } from 'jest-environment-node';
 import { formatConnectionString, parseConnectionString } from '../../postgres/connection-string.ts';
+import type { Lease } from '../../provide/lease-database.ts';
 import { ENV } from '../../provide/provided.ts';
 import { JEST_DATABASE_KEY, jestDatabase, type JestDatabase } from './database.ts';
 
 /**
  * `e2e-migrations/jest/environment`: Jest's node environment, plus, with `isolate: 'file'`,
  * a database of the test file's own — cloned from the template the global setup migrated —
- * in the file's `DATABASE_URL` (and E2E_MIGRATIONS_URL / _DATABASE). Each test file gets its
- * own copy of `process.env`, so the clone is this file's alone. The global teardown drops
- * every clone of the run.
+ * in the file's `DATABASE_URL` (and E2E_MIGRATIONS_URL / _DATABASE), leased from the run for
+ * the file and given back when it ends (the run resets it for the next file). Each test file
+ * gets its own copy of `process.env`, so the clone is this file's alone. The global teardown
+ * drops every clone of the run.
  *
  * @example
  * ```js
@@ -18,10 +20,13 @@ import { JEST_DATABASE_KEY, jestDatabase, type JestDatabase } from './database.t
  */
 export default class E2eMigrationsEnvironment extends TestEnvironment {
   readonly #projectId: string;
+  readonly #testPath: string;
+  #lease: Lease | undefined;
 
   constructor(config: ConstructorParameters<typeof TestEnvironment>[0], context: ConstructorParameters<typeof TestEnvironment>[1]) {
     super(config, context);
     this.#projectId = config.projectConfig.id;
+    this.#testPath = context.testPath;
   }
 
   override async setup(): Promise<void> {
@@ -31,21 +36,21 @@ export default class E2eMigrationsEnvironment extends TestEnvironment {
     (this.global as unknown as { [JEST_DATABASE_KEY]?: JestDatabase })[JEST_DATABASE_KEY] = jestDatabase(env);
     useProjectValues(env, this.#projectId);
     const url = env[ENV.url] ?? env[ENV.databaseUrl];
-    const template = env[ENV.template];
-    const prefix = env[ENV.clonePrefix];
-    if (!url || !template || !prefix) return; // no isolation asked for: the shared database
-    // A clone the run's pool prepared, or a new one when the pool is empty (clone.ts).
-    const { claimDatabase } = await import('../../provide/clone.ts');
-    const { connection: clone } = await claimDatabase({ ...parseConnectionString(url), ...(env[ENV.isolationDatabase] ? { database: env[ENV.isolationDatabase] } : {}) }, template, prefix, env[ENV.runOwner]);
-    const cloneUrl = formatConnectionString(clone);
+    const address = env[ENV.leases];
+    if (!url || !env[ENV.template] || !address) return; // no isolation asked for: the shared database
+    // A clone of the template, leased from the run for this file (database-leases.ts).
+    const { leaseDatabase } = await import('../../provide/lease-database.ts');
+    this.#lease = await leaseDatabase(address, this.#testPath);
+    const cloneUrl = formatConnectionString({ ...parseConnectionString(url), database: this.#lease.database });
     env[ENV.databaseUrl] = cloneUrl;
     env[ENV.url] = cloneUrl;
-    env[ENV.database] = clone.database;
+    env[ENV.database] = this.#lease.database;
   }
 
   override async teardown(): Promise<void> {
     try {
       await (this.global as unknown as { [JEST_DATABASE_KEY]?: JestDatabase })[JEST_DATABASE_KEY]?.close(); // the file's kept reset connection
+      await this.#lease?.release(); // the run resets the clone for the next file
     } finally {
       await super.teardown();
     }

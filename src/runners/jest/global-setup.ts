@@ -37,13 +37,13 @@ export default async function globalSetup(globalConfig: JestGlobalConfig, projec
     throw setupError(error, 'jest', 'config', []);
   }
   const several = planned.length > 1;
-  // Jest does not tell a global setup its test files: one clone ready per worker, topped up as files claim them.
-  const poolSize = () => ({ ahead: globalConfig.maxWorkers });
+  // One clone ready per worker: as many files start at once; later files take them back reset.
+  const leaseSizing = () => ({ ahead: globalConfig.maxWorkers });
   const started: { project: JestProjectConfig; session: RunnerSession }[] = [];
   try {
     for (const { project, block } of planned) {
       const source = displayPath(block.configFile) + (several ? ` (project "${projectName(project)}")` : '');
-      started.push({ project, session: await startRunnerSession({ runner: 'jest', raw: block.raw, source, shareServer: several, poolSize }) });
+      started.push({ project, session: await startRunnerSession({ runner: 'jest', raw: block.raw, source, shareServer: several, leaseSizing }) });
     }
   } catch (error) {
     // One project failed: what the others opened closes now, as the run will not reach teardown.

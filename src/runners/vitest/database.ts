@@ -1,5 +1,7 @@
 import type { Kysely } from 'kysely';
 import { formatConnectionString, parseConnectionString } from '../../postgres/connection-string.ts';
+import { closeKeptConnection } from '../../provide/kept-connection.ts';
+import { leaseDatabase } from '../../provide/lease-database.ts';
 import { ENV, providedFromEnv, type ProvidedDatabase } from '../../provide/provided.ts';
 import type { Database } from '../../schema/ds-v1.ts';
 import './types.ts';
@@ -27,41 +29,54 @@ export function providedDatabase(): ProvidedDatabase {
   return provided;
 }
 
-// One clone per test file, kept on globalThis by file path: the setup file and the test file
+// One lease per test file, kept on globalThis by file path: the setup file and the test file
 // may load this module as two instances (one inlined by Vite, one external from dist), and a
-// module-level variable would then clone twice.
-const CLONES = Symbol.for('e2e-migrations.vitest.clones');
-function clones(): Map<string, Promise<string>> {
-  const holder = globalThis as { [CLONES]?: Map<string, Promise<string>> };
-  return (holder[CLONES] ??= new Map());
+// module-level variable would then lease twice.
+const LEASES = Symbol.for('e2e-migrations.vitest.leases');
+function leases(): Map<string, Promise<{ url: string; release(): Promise<void> }>> {
+  const holder = globalThis as { [LEASES]?: Map<string, Promise<{ url: string; release(): Promise<void> }>> };
+  return (holder[LEASES] ??= new Map());
 }
+
+const testPath = (): string => runtime?.expect.getState().testPath ?? '';
 
 /**
  * The URL this test file should use: the shared database, or with `isolate: 'file'` this
- * file's own clone of the template (claimed from the run's pool, or made, on first call).
+ * file's own clone of the template, leased from the run on first call (database-leases.ts).
  * Also points `DATABASE_URL` at it, for code under test that reads the environment. Holds
  * the password: do not print it.
  */
 export async function databaseUrl(): Promise<string> {
   const provided = providedDatabase();
   if (!provided.isolate) return provided.url;
-  const { template, clonePrefix, runOwner, database } = provided.isolate;
-  const file = runtime?.expect.getState().testPath ?? '';
-  let clone = clones().get(file);
-  if (!clone) {
-    // A clone the run's pool prepared, or a new one when the pool is empty (clone.ts).
-    clone = import('../../provide/clone.ts')
-      .then(({ claimDatabase }) => claimDatabase({ ...parseConnectionString(provided.url), ...(database ? { database } : {}) }, template, clonePrefix, runOwner))
-      .then(({ connection }) => {
-        const url = formatConnectionString(connection);
-        process.env[ENV.databaseUrl] = url;
-        process.env[ENV.url] = url;
-        process.env[ENV.database] = connection.database;
-        return url;
-      });
-    clones().set(file, clone);
+  const { leases: address } = provided.isolate;
+  const file = testPath();
+  let lease = leases().get(file);
+  if (!lease) {
+    lease = leaseDatabase(address, file || 'a test file').then(({ database, release }) => {
+      const url = formatConnectionString({ ...parseConnectionString(provided.url), database });
+      process.env[ENV.databaseUrl] = url;
+      process.env[ENV.url] = url;
+      process.env[ENV.database] = database;
+      return { url, release };
+    });
+    leases().set(file, lease);
   }
-  return clone;
+  return (await lease).url;
+}
+
+/**
+ * Gives this test file's clone back to the run, which resets it for the next file. The
+ * per-file setup calls it after the file's own hooks; connections still open to the clone
+ * are ended then.
+ */
+export async function releaseDatabase(): Promise<void> {
+  const file = testPath();
+  const lease = leases().get(file);
+  if (!lease) return;
+  leases().delete(file);
+  await closeKeptConnection(); // resetDatabase()'s, to this clone
+  await (await lease.catch(() => undefined))?.release();
 }
 
 export interface TestDatabaseOptions {

@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import type { TestProject } from 'vitest/node';
 import { assertNodeVersion } from '../../util/assert-node-version.ts';
 import './types.ts';
@@ -34,7 +35,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
     source: project.name ? `${configFile} (project "${project.name}")` : configFile,
     // Vitest runs each project's global setup in this process, one after the other.
     shareServer: project.vitest.projects.filter((other) => (other.config as { migrations?: unknown }).migrations !== undefined).length > 1,
-    poolSize: () => testFileCount(project).then((files) => ({ ahead: files, total: files })),
+    // As many clones ready as files start at once; later files take them back reset.
+    leaseSizing: () => testFileCount(project).then((files) => ({ ahead: Math.min(files, workerCount(project)), total: files })),
   }).catch((error: unknown) => failSetup(project, error));
   project.provide('e2eMigrations', session.provided);
   project.config.env = { ...project.config.env, ...session.env };
@@ -46,11 +48,17 @@ export default async function setup(project: TestProject): Promise<() => Promise
   return () => session.close();
 }
 
+/** How many test files Vitest runs at once (`maxWorkers`, resolved from the CPUs when not set). */
+function workerCount(project: TestProject): number {
+  const max = (project.vitest.config as { maxWorkers?: unknown }).maxWorkers;
+  return typeof max === 'number' && max > 0 ? max : Math.max(1, availableParallelism() - 1);
+}
+
 /**
- * How many test files this project will run: the pool prepares that many clones (at most a
- * few at a time). Counted while the pool starts filling, not before setup returns. The file
- * filters of the command line are Vitest's internal `filenamePattern`; without them the count
- * is of all the project's files, which only makes the pool larger than needed.
+ * How many test files this project will run: no more clones are prepared than that. Counted
+ * while the first copy is made, not before setup returns. The file filters of the command line
+ * are Vitest's internal `filenamePattern`; without them the count is of all the project's
+ * files, which at worst prepares a clone or two more than needed.
  */
 async function testFileCount(project: TestProject): Promise<number> {
   const filters = (project.vitest as { filenamePattern?: unknown }).filenamePattern;
