@@ -4,7 +4,8 @@
  *  1. A suite of 12 test files run by real Vitest (the whole `vitest run` process, wall clock)
  *     with `isolate: 'file'` — each file in a clone leased from the run — versus the same
  *     suite on one shared database. Both on an already-built template and an already-migrated
- *     database. Per-file cost = (isolated − shared) / 12, of the medians.
+ *     database. Per-file cost = (isolated − shared) / 12, of the medians. For scale, the shared
+ *     suite with an empty setup file: what Vitest charges for any per-file hook.
  *  2. One database for one test file: a lease of a free clone, a lease right as the previous
  *     file gives its clone back (its reset waited for), and CREATE DATABASE alone with each
  *     strategy, WAL_LOG and FILE_COPY, on a held connection: what a file would wait for without
@@ -14,11 +15,11 @@
  *
  *   node bench/isolation.ts [--runs 7] [--clones 15] [--no-default-postgres]
  *
- * Vitest resolves `e2e-migrations/vitest` to dist/: run `npm run build` first. The suite is
- * generated under .e2e-migrations/bench-isolation/ (inside the package, so it resolves).
+ * Run `npm run build` first: the suite, generated under .e2e-migrations/bench-isolation/, gets a
+ * copy of the built package in its node_modules, as a user's project has it.
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { chmod, chown, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chmod, chown, cp, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -68,10 +69,29 @@ test('write and read', async () => {
   }
 });
 `;
-const config = (isolate: boolean) => `import { defineConfig } from 'vitest/config';
+type Suite = 'shared' | 'isolated' | 'setupFile';
+/**
+ * shared: one database; isolated: isolate: 'file'; setupFile: the shared database plus an
+ * empty per-file setup file — what Vitest itself charges for any setup file, the floor under
+ * every per-file hook, ours included.
+ */
+const config = (suite: Suite) => `import { defineConfig } from 'vitest/config';
 import { e2eMigrations } from 'e2e-migrations/vitest';
-export default defineConfig({ test: { include: ['file-*.spec.ts'], ...e2eMigrations({ url: process.env.BENCH_URL, tables: ['audit_events']${isolate ? ", isolate: 'file'" : ''} }) } });
+const base = e2eMigrations({ url: process.env.BENCH_URL, tables: ['audit_events']${suite === 'isolated' ? ", isolate: 'file'" : ''} });
+export default defineConfig({ test: { include: ['file-*.spec.ts'], ...base${suite === 'setupFile' ? ", setupFiles: ['./empty-setup.ts']" : ''} } });
 `;
+
+/**
+ * The package as a user's project has it — in node_modules, so Vitest loads it as the
+ * dependency it is rather than transforming it as the project's own source (which the
+ * repository's self-reference to dist/ would make it): package.json and what `files` ships.
+ */
+async function installPackage(): Promise<void> {
+  const target = join(DIR, 'node_modules', 'e2e-migrations');
+  await mkdir(target, { recursive: true });
+  await cp(join(ROOT, 'package.json'), join(target, 'package.json'));
+  for (const shipped of ['dist/src', 'dist/migrations']) await cp(join(ROOT, shipped), join(target, shipped), { recursive: true });
+}
 
 function runVitest(configFile: string, url: string): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -93,19 +113,20 @@ function median(values: readonly number[]): number {
 const fmt = (ms: number) => `${ms.toFixed(Math.abs(ms) < 10 ? 1 : 0)} ms`;
 const spread = (values: readonly number[]) => `${fmt(median(values))} (${fmt(Math.min(...values))}–${fmt(Math.max(...values))})`;
 
-/** The suite, isolated and shared, alternating so drift hits both alike. */
-async function suiteCost(url: string): Promise<{ shared: number[]; isolated: number[] }> {
-  const shared: number[] = [];
-  const isolated: number[] = [];
-  await runVitest('vitest.shared.config.ts', url); // warm-up: caches, page cache
-  await runVitest('vitest.isolated.config.ts', url);
+/** The suites, in turn (the order rotating) so that drift hits them alike. */
+async function suiteCost(url: string): Promise<Record<Suite, number[]>> {
+  const suites: Suite[] = ['shared', 'isolated', 'setupFile'];
+  const times: Record<Suite, number[]> = { shared: [], isolated: [], setupFile: [] };
+  for (const suite of suites) await runVitest(`vitest.${suite}.config.ts`, url); // warm-up: caches, page cache
   for (let i = 0; i < RUNS; i++) {
-    const order = i % 2 ? (['isolated', 'shared'] as const) : (['shared', 'isolated'] as const);
-    for (const which of order) (which === 'shared' ? shared : isolated).push(await runVitest(`vitest.${which}.config.ts`, url));
+    for (let j = 0; j < suites.length; j++) {
+      const suite = suites[(i + j) % suites.length]!;
+      times[suite].push(await runVitest(`vitest.${suite}.config.ts`, url));
+    }
     process.stderr.write('.');
   }
   process.stderr.write('\n');
-  return { shared, isolated };
+  return times;
 }
 
 /**
@@ -231,8 +252,9 @@ async function main(): Promise<void> {
   await rm(DIR, { recursive: true, force: true });
   await mkdir(DIR, { recursive: true });
   for (let i = 1; i <= FILES; i++) await writeFile(join(DIR, `file-${String(i).padStart(2, '0')}.spec.ts`), SPEC);
-  await writeFile(join(DIR, 'vitest.shared.config.ts'), config(false));
-  await writeFile(join(DIR, 'vitest.isolated.config.ts'), config(true));
+  for (const suite of ['shared', 'isolated', 'setupFile'] as const) await writeFile(join(DIR, `vitest.${suite}.config.ts`), config(suite));
+  await writeFile(join(DIR, 'empty-setup.ts'), 'export {};\n');
+  await installPackage();
   const out: string[] = [];
   const server = await startEmbeddedTarget({ user: 'postgres', password: 'bench-pw', database: 'postgres' });
   try {
@@ -254,9 +276,11 @@ async function main(): Promise<void> {
         ['suite of 12 files (vitest run, wall clock)', `median of ${RUNS}`, 'min–max'],
         ['shared database', fmt(median(suite.shared)), `${fmt(Math.min(...suite.shared))}–${fmt(Math.max(...suite.shared))}`],
         ["isolate: 'file'", fmt(median(suite.isolated)), `${fmt(Math.min(...suite.isolated))}–${fmt(Math.max(...suite.isolated))}`],
+        ['shared database + an empty setup file (Vitest\'s own cost of a per-file hook)', fmt(median(suite.setupFile)), `${fmt(Math.min(...suite.setupFile))}–${fmt(Math.max(...suite.setupFile))}`],
       ]),
       '',
       `per test file: (isolated − shared) / ${FILES} = ${fmt(perFile)}   goal ≤ ${GOAL_MS} ms: ${perFile <= GOAL_MS ? 'met' : 'NOT met'}`,
+      `  of which Vitest's own per-file hook: (empty setup file − shared) / ${FILES} = ${fmt((median(suite.setupFile) - median(suite.shared)) / FILES)}`,
       '',
       table([
         [`one test file's database (median of ${CLONES}, min–max)`, 'embedded 16'],

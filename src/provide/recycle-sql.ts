@@ -1,4 +1,4 @@
-import { SEED_SCHEMA, RESET_FUNCTION } from './seed-sql.ts';
+import { OWN_DDL_SETTING, RESET_FUNCTION, SEED_SCHEMA } from './seed-sql.ts';
 
 /*
  * The database side of recycling a test file's database (database-leases.ts): instead of
@@ -14,7 +14,7 @@ import { SEED_SCHEMA, RESET_FUNCTION } from './seed-sql.ts';
  *    tables included) through an event trigger fired at ddl_command_start, ENABLE ALWAYS so
  *    that `session_replication_role = replica` does not hide it; a change rolled back is not
  *    noted, as it left nothing;
- *  - what event triggers do not see: database settings (ALTER DATABASE … SET), large objects,
+ *  - what event triggers do not see: ALTER DATABASE (its settings, owner, connection limit, …), large objects,
  *    prepared transactions, checked when the file ends;
  *  - connections the file left open, which could write after the reset.
  * Event triggers need a superuser, which every target of ours has in practice (the embedded
@@ -24,6 +24,14 @@ import { SEED_SCHEMA, RESET_FUNCTION } from './seed-sql.ts';
  * copy holds notes, say) never hands notes to its copies. Inside the functions identifiers
  * are fixed names of ours; the only values arrive as parameters.
  */
+
+/**
+ * What ALTER DATABASE can change of a database's own row (owner, connection limit, whether it
+ * takes connections, is a template, its tablespace), as text: compared with its value when
+ * the copy was made.
+ */
+const DATABASE_ROW = `(select row(d.datdba, d.datconnlimit, d.datallowconn, d.datistemplate, d.dattablespace)::text
+  from pg_catalog.pg_database d where d.datname = pg_catalog.current_database())`;
 
 /** The event trigger each leased database gets. */
 export const WATCH_TRIGGER = 'e2e_migrations_ddl_v1';
@@ -41,17 +49,19 @@ create table if not exists ${SEED_SCHEMA}.ddl_v1 (
   tag text not null,
   noted_at timestamptz not null default pg_catalog.now()
 );
-create table if not exists ${SEED_SCHEMA}.watch_v1 (large_objects bigint not null);
-insert into ${SEED_SCHEMA}.watch_v1 (large_objects)
-select pg_catalog.count(*) from pg_catalog.pg_largeobject_metadata
+-- As the copy was made: what a file could change outside the event trigger's sight.
+create table if not exists ${SEED_SCHEMA}.watch_v1 (large_objects bigint not null, database text not null);
+insert into ${SEED_SCHEMA}.watch_v1 (large_objects, database)
+select (select pg_catalog.count(*) from pg_catalog.pg_largeobject_metadata), ${DATABASE_ROW}
 where not exists (select 1 from ${SEED_SCHEMA}.watch_v1);
 
 -- Security definer: the test's role may not write our schema. The reset's own ALTER TABLE …
--- DISABLE TRIGGER sets e2e_migrations.recycling for its transaction and is not a change.
+-- DISABLE/ENABLE TRIGGER (resetDatabase() in a test, or the reset between files) says so
+-- through ${OWN_DDL_SETTING} and is not a change.
 create or replace function ${SEED_SCHEMA}.note_ddl_v1() returns event_trigger
 language plpgsql security definer set search_path = pg_catalog as $note$
 begin
-  if pg_catalog.current_setting('e2e_migrations.recycling', true) is distinct from 'on' then
+  if pg_catalog.current_setting('${OWN_DDL_SETTING}', true) is distinct from 'on' then
     insert into ${SEED_SCHEMA}.ddl_v1 (datname, tag) values (pg_catalog.current_database(), tg_tag);
   end if;
 end
@@ -64,7 +74,6 @@ create or replace function ${RECYCLE_FUNCTION}(delete_max_bytes bigint, lock_tim
 language plpgsql as $recycle$
 declare
   changes text;
-  result jsonb;
 begin
   -- Connections the file closed may take a few milliseconds to be gone; one still open after
   -- that belongs to code the file left running (a pool never ended). It is not ended here:
@@ -87,11 +96,11 @@ begin
 
   select pg_catalog.string_agg(distinct d.tag, ', ' order by d.tag) into changes
   from ${SEED_SCHEMA}.ddl_v1 d where d.datname = pg_catalog.current_database();
-  if changes is null and exists (
+  if changes is null and (exists (
     select 1 from pg_catalog.pg_db_role_setting s join pg_catalog.pg_database b on b.oid = s.setdatabase
     where b.datname = pg_catalog.current_database()
-  ) then
-    changes := 'ALTER DATABASE … SET';
+  ) or ${DATABASE_ROW} <> (select w.database from ${SEED_SCHEMA}.watch_v1 w)) then
+    changes := 'ALTER DATABASE';
   end if;
   if changes is null and (select pg_catalog.count(*) from pg_catalog.pg_largeobject_metadata) <> (select w.large_objects from ${SEED_SCHEMA}.watch_v1 w) then
     changes := 'large objects';
@@ -103,10 +112,7 @@ begin
     return pg_catalog.jsonb_build_object('changed', changes);
   end if;
 
-  perform pg_catalog.set_config('e2e_migrations.recycling', 'on', true);
-  result := ${RESET_FUNCTION}(null, delete_max_bytes, lock_timeout_ms);
-  perform pg_catalog.set_config('e2e_migrations.recycling', 'off', true);
-  return result;
+  return ${RESET_FUNCTION}(null, delete_max_bytes, lock_timeout_ms);
 end
 $recycle$;
 

@@ -24,6 +24,12 @@ export const SEED_SCHEMA = 'e2e_migrations_seed';
 export const CAPTURE_FUNCTION = `${SEED_SCHEMA}.capture_v1`;
 export const RESET_FUNCTION = `${SEED_SCHEMA}.reset_v1`;
 
+/**
+ * Set (to 'on', for the statements only) while the reset switches triggers off and on: the
+ * watch of a leased database (recycle-sql.ts) does not count those ALTER TABLEs as a change.
+ */
+export const OWN_DDL_SETTING = 'e2e_migrations.own_ddl';
+
 /** Advisory lock (in the database being captured) serialising captures, which create the schema. */
 export const SEED_LOCK_KEY = 'e2e-migrations:seed-snapshot';
 
@@ -311,6 +317,8 @@ begin
     method := 'delete';
     -- Off: the triggers that would fire (enabled, on DELETE, not a constraint's own); back on
     -- as they were (ALWAYS included) before the transaction ends, so no one else sees them off.
+    -- Ours, not a change of the schema: said so for the statements' length (see OWN_DDL_SETTING).
+    perform pg_catalog.set_config('${OWN_DDL_SETTING}', 'on', true);
     for r in
       select g.tgrelid, g.tgname, g.tgenabled from pg_catalog.pg_trigger g
       where g.tgrelid = any (leaves) and not g.tgisinternal and g.tgenabled in ('O', 'A') and g.tgtype::int & 8 <> 0
@@ -325,6 +333,7 @@ begin
     foreach statement in array reenable loop
       execute statement;
     end loop;
+    perform pg_catalog.set_config('${OWN_DDL_SETTING}', 'off', true);
     emptied := array(select l::regclass::text from unnest(leaves) l);
   else
     method := 'truncate';
