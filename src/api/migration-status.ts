@@ -39,7 +39,7 @@ export async function statusReport(config: MigrationConfigInput & RunOptions = {
   const isolation = await session.stage('provide', async (progress) => {
     const listed = await listIsolationDatabases((await session.connect()).client, { current: sessionTemplateName(session) });
     const count = (kind: IsolationDatabase['kind']) => listed.filter((d) => d.kind === kind).length;
-    progress.done(`${count('template')} isolation templates, ${count('clone')} clones on the server`);
+    progress.done(`${count('template')} isolation templates, ${count('clone')} clones${count('spare') ? `, ${count('spare')} spares` : ''} on the server`);
     return listed;
   });
   return Object.freeze({ migrations, isolation: Object.freeze(isolation) });

@@ -5,10 +5,14 @@ import type { IsolationDatabase } from '../provide/isolation-databases.ts';
 export function formatStatus(report: StatusReport): string {
   const lines = report.migrations.map((s) => `${s.name.padEnd(40)} ${s.applied ? `applied ${s.appliedAt}` : 'pending'}${s.checksum === 'changed' ? '  CHANGED SINCE APPLIED' : ''}`);
   const templates = report.isolation.filter((d) => d.kind === 'template');
-  const clones = report.isolation.filter((d) => d.kind !== 'template');
-  lines.push('', `isolation (isolate: 'file'): ${plural(templates.length, 'template')}, ${plural(clones.length, 'clone')} on the server${report.isolation.length ? ':' : ''}`);
+  const clones = report.isolation.filter((d) => d.kind === 'clone');
+  const spares = report.isolation.filter((d) => d.kind === 'spare');
+  lines.push(
+    '',
+    `isolation (isolate: 'file'): ${plural(templates.length, 'template')}, ${plural(clones.length, 'clone')}${spares.length ? `, ${plural(spares.length, 'spare')}` : ''} on the server${report.isolation.length ? ':' : ''}`,
+  );
   const width = Math.max(0, ...report.isolation.map((d) => d.name.length));
-  for (const d of [...templates, ...clones]) lines.push(`  ${d.name.padEnd(width)}  ${d.kind.padEnd(8)}  ${d.state.padEnd(7)}  ${age(d).padEnd(14)}  ${d.why}${d.complete ? '' : ' (half-built)'}`);
+  for (const d of [...templates, ...spares, ...clones]) lines.push(`  ${d.name.padEnd(width)}  ${d.kind.padEnd(8)}  ${d.state.padEnd(7)}  ${age(d).padEnd(14)}  ${d.why}${d.complete ? '' : ' (half-built)'}`);
   return `${lines.join('\n')}\n`;
 }
 

@@ -7,12 +7,13 @@ import { ConfigError } from '../errors/errors.ts';
  *
  *   template  e2e_tpl_<16 hex of the migrations' hash>
  *   clone     <template>_<6 hex run id>_<8 hex random>
+ *   spare     <template>_spare_<8 hex random>   (a copy kept for the next run: spare-database.ts)
  */
 export const TEMPLATE_PREFIX = 'e2e_tpl_';
 
 const TEMPLATE_NAME = /^e2e_tpl_[0-9a-f]{16}$/;
 const CLONE_PREFIX = /^e2e_tpl_[0-9a-f]{16}_[0-9a-f]{6}_$/;
-const ISOLATION_NAME = /^(e2e_tpl_[0-9a-f]{16})(?:_([0-9a-f]{6})_[0-9a-f]{8})?$/;
+const ISOLATION_NAME = /^(e2e_tpl_[0-9a-f]{16})(?:_([0-9a-f]{6})_[0-9a-f]{8}|(_spare_)[0-9a-f]{8})?$/;
 
 /** What a template's content depends on: the migrations it ran (name + checksum, in order). */
 export interface TemplateKeyInput {
@@ -50,12 +51,14 @@ export function cloneName(prefix: string): string {
 /** What one of our database names is, or undefined for any other name. */
 export type IsolationName =
   | { readonly kind: 'template'; readonly template: string }
+  | { readonly kind: 'spare'; readonly template: string }
   | { readonly kind: 'clone'; readonly template: string; readonly runId: string; readonly prefix: string };
 
 export function parseIsolationName(name: string): IsolationName | undefined {
   const match = ISOLATION_NAME.exec(name);
   if (!match) return undefined;
-  const [, template, runId] = match as unknown as [string, string, string | undefined];
+  const [, template, runId, spare] = match as unknown as [string, string, string | undefined, string | undefined];
+  if (spare !== undefined) return { kind: 'spare', template };
   if (runId === undefined) return { kind: 'template', template };
   return { kind: 'clone', template, runId, prefix: `${template}_${runId}_` };
 }

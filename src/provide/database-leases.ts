@@ -5,11 +5,13 @@ import type { ConnectionInfo } from '../postgres/connection-string.ts';
 import { openClient } from '../postgres/open-client.ts';
 import { GOOSE_TABLE } from '../migrate/goose/goose-ledger.ts';
 import { CHECKSUM_TABLE, LEDGER_LOCK_TABLE, LEDGER_TABLE, RELATIONS_TABLE } from '../migrate/ledger.ts';
-import { cloneAs, dropDatabases, withTemplateShared } from './clone.ts';
+import { cloneAs, dropDatabases, renameFirst, withTemplateShared } from './clone.ts';
 import { assertClonePrefix, assertTemplateName, cloneName } from './clone-names.ts';
+import { cloneRecord, writeRecord } from './database-record.ts';
 import { LEASE_LINE_MAX, type LeaseReply, type LeaseRequest } from './lease-database.ts';
 import { INSTALL_WATCH_SQL, RECYCLE_FUNCTION, RECYCLE_PREREQUISITES_SQL, UNCOVERED_TABLES_SQL } from './recycle-sql.ts';
 import { DELETE_MAX_BYTES, LOCK_TIMEOUT_MS } from './reset-tables.ts';
+import { isSpareOf, spareName } from './spare-database.ts';
 
 /**
  * How many databases a run prepares before its test files ask: one per file that can run at
@@ -37,6 +39,10 @@ export interface LeaseSummary {
   readonly discarded: number;
   /** The changes that made files' databases unfit for the next file (DDL command tags, …). */
   readonly changes: readonly string[];
+  /** Of those made, taken from spares an earlier run kept. */
+  readonly fromSpares: number;
+  /** Free databases kept as spares for the next run (stop({ keepSpares })). */
+  readonly kept: number;
   /** Why databases were single-use (the first copy said so); absent when they were recycled. */
   readonly singleUse?: string;
   /** Why making copies stopped early (a lost connection, a failed copy). */
@@ -51,6 +57,14 @@ interface Leasable {
   lost: boolean;
   /** Served a file before. */
   used: boolean;
+}
+
+export interface StopOptions {
+  /**
+   * Keep free databases as spares for the next run, as many as are prepared ahead: for a server
+   * that outlives the run (a URL target, Kind, a reused embedded server). @default false
+   */
+  readonly keepSpares?: boolean;
 }
 
 interface Waiter {
@@ -114,6 +128,9 @@ export class DatabaseLeases {
   #leased = 0;
   #recycled = 0;
   #discarded = 0;
+  #fromSpares = 0;
+  /** The template's record when the first copy was made; another run's ensure changes it. */
+  #templateMark: string | null | undefined;
   readonly #changes = new Set<string>();
   #port = 0;
 
@@ -174,7 +191,7 @@ export class DatabaseLeases {
    * loses nothing: its database stays until the run's prefix is dropped), waits for the copy,
    * resets and drops in progress, closes our connections. Idempotent.
    */
-  async stop(): Promise<LeaseSummary> {
+  async stop(options: StopOptions = {}): Promise<LeaseSummary> {
     if (!this.#stopped) {
       this.#stopped = true;
       for (const waiter of this.#waiters.splice(0)) waiter.fail(new Error('the run is ending'));
@@ -185,10 +202,13 @@ export class DatabaseLeases {
     while (this.#pending.size > 0) await Promise.allSettled([...this.#pending]);
     await Promise.allSettled([...this.#all].map((database) => database.client?.end()));
     this.#all.clear();
+    const kept = options.keepSpares ? await this.#keep(this.#ahead).catch(() => 0) : 0; // a spare is a saving, never a failure
     const admin = this.#admin;
     this.#admin = undefined;
     await admin?.then((client) => client.end()).catch(() => undefined);
     return Object.freeze({
+      fromSpares: this.#fromSpares,
+      kept,
       made: this.#made,
       leased: this.#leased,
       recycled: this.#recycled,
@@ -196,6 +216,27 @@ export class DatabaseLeases {
       changes: Object.freeze([...this.#changes].sort()),
       ...(this.#singleUse ? { singleUse: this.#singleUse } : {}),
       ...(this.#error ? { error: this.#error } : {}),
+    });
+  }
+
+  /**
+   * Renames up to `keep` free databases — reset, clean, watched — to spares of the template
+   * (fewer when spares are there already), for the next run's first files to take. None when
+   * the template was ensured by another run meanwhile (it may have been migrated again: its
+   * spares would be copies of what it was), nor when databases are single-use.
+   */
+  async #keep(keep: number): Promise<number> {
+    const free = this.#free.splice(0);
+    if (keep <= 0 || free.length === 0 || !this.#recycle || !this.#admin) return 0;
+    const admin = await this.#admin;
+    return withTemplateShared(admin, this.#template, async () => {
+      if ((await templateMark(admin, this.#template)) !== this.#templateMark) return 0;
+      const { rows } = await admin.query<{ datname: string }>('select datname from pg_database where starts_with(datname, $1)', [`${this.#template}_spare_`]);
+      let kept = 0;
+      for (const database of free.slice(0, Math.max(0, keep - rows.filter((row) => isSpareOf(row.datname, this.#template)).length))) {
+        if (await renameWhenClosed(admin, database.name, spareName(this.#template))) kept++;
+      }
+      return kept;
     });
   }
 
@@ -270,9 +311,8 @@ export class DatabaseLeases {
     });
   }
 
-  /** A database ready for a file: to the first waiting, else to the free ones. */
+  /** A database ready for a file: to the first waiting, else to the free ones (which stop() may keep as spares). */
   #offer(database: Leasable): void {
-    if (this.#stopped) return;
     const waiter = this.#waiters.shift();
     if (waiter) waiter.grant(database);
     else this.#free.push(database);
@@ -361,10 +401,27 @@ export class DatabaseLeases {
     return new Error(`no copy of the template "${this.#template}" could be made: ${this.#error}`);
   }
 
+  /**
+   * A spare an earlier run kept (stop({ keepSpares })) is taken by a rename, a catalog update of a
+   * millisecond; only without one is the template copied, which costs the server hundreds of
+   * milliseconds of file creation on a disk that has seen many databases come and go.
+   */
   async #copy(): Promise<Leasable> {
     const admin = await (this.#admin ??= openClient(this.#connection, 'e2e-migrations leases'));
     const name = cloneName(this.#prefix);
-    await withTemplateShared(admin, this.#template, () => cloneAs(admin, this.#template, name));
+    await withTemplateShared(admin, this.#template, async () => {
+      this.#templateMark ??= await templateMark(admin, this.#template);
+      const { rows } = await admin.query<{ datname: string }>('select datname from pg_database where starts_with(datname, $1) and not datistemplate order by datname', [
+        `${this.#template}_spare_`,
+      ]);
+      const spares = rows.map((row) => row.datname).filter((datname) => isSpareOf(datname, this.#template));
+      if (await renameFirst(admin, spares, name)) {
+        this.#fromSpares++;
+        await writeRecord(admin, name, await cloneRecord()); // this run's now
+      } else {
+        await cloneAs(admin, this.#template, name);
+      }
+    });
     this.#made++;
     const database: Leasable = { name, client: undefined, lost: false, used: false };
     this.#all.add(database);
@@ -404,6 +461,29 @@ export class DatabaseLeases {
     this.#recycle = reason === undefined;
     this.#singleUse = reason;
   }
+}
+
+/**
+ * Renames `from` once the connection we just closed to it is gone (a backend takes a moment to
+ * exit after its client left; until then Postgres refuses, 55006). False if it never was.
+ */
+async function renameWhenClosed(admin: pg.Client, from: string, to: string): Promise<boolean> {
+  for (let attempt = 0; attempt < 100; attempt++) {
+    try {
+      await admin.query(`ALTER DATABASE ${admin.escapeIdentifier(from)} RENAME TO ${admin.escapeIdentifier(to)}`);
+      return true;
+    } catch (error) {
+      if ((error as { code?: string }).code !== '55006') throw error;
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+  }
+  return false;
+}
+
+/** The template's COMMENT (its record: when a run last ensured it), as a marker of change. */
+async function templateMark(admin: pg.Client, template: string): Promise<string | null> {
+  const { rows } = await admin.query<{ mark: string | null }>("select shobj_description(oid, 'pg_database') as mark from pg_database where datname = $1", [template]);
+  return rows[0]?.mark ?? null;
 }
 
 function parseRequest(line: string): LeaseRequest | undefined {

@@ -40,13 +40,16 @@ export async function startFileIsolation(session: Session, progress: StageProgre
   const connection = provision ? { ...session.target.connection, database: provision.adminDatabase } : session.target.connection;
   const leases = await DatabaseLeases.start(connection, template.name, prefix, Promise.resolve().then(sizing));
   // Registered at once: no copy is left being made after the session closes.
+  // A server that outlives the run keeps a few reset clones as spares: the next run's first
+  // files then take a database by a rename instead of waiting for a copy.
+  const outlivesRun = session.target.kind !== 'embedded' || ('reuse' in session.config && session.config.reuse);
   session.stack.defer(`clones ${prefix}*`, async () => {
-    const summary = await leases.stop();
+    const summary = await leases.stop({ keepSpares: outlivesRun });
     const dropped = await dropClones(connection, prefix);
     if (summary.leased > 0 || summary.error) session.reporter.info(`leases: ${describeLeases(summary)}`);
     // Every clone the run made is gone: these now, the others when their file left them changed.
-    const clones = Math.max(summary.made, dropped.length);
-    session.noteTeardown(`dropped ${clones} clone${clones === 1 ? '' : 's'} of ${template.name}`);
+    const clones = Math.max(summary.made - summary.kept, dropped.length);
+    session.noteTeardown(`dropped ${clones} clone${clones === 1 ? '' : 's'} of ${template.name}${summary.kept ? ` (${summary.kept} kept as spare${summary.kept === 1 ? '' : 's'})` : ''}`);
   });
 
   const phrases = [
@@ -69,5 +72,9 @@ export function describeLeases(summary: LeaseSummary): string {
   const how = summary.singleUse
     ? ` (a fresh clone each: ${summary.singleUse})`
     : ` (${summary.recycled} reset and reused${summary.discarded ? `, ${summary.discarded} not: ${summary.changes.join(', ')}` : ''})`;
-  return files + how + (summary.error ? `; copying stopped: ${summary.error}` : '');
+  const spares = [
+    ...(summary.fromSpares ? [`${summary.fromSpares} taken from spares`] : []),
+    ...(summary.kept ? [`${summary.kept} kept as spare${summary.kept === 1 ? '' : 's'} for the next run`] : []),
+  ];
+  return files + how + (spares.length ? `; ${spares.join(', ')}` : '') + (summary.error ? `; copying stopped: ${summary.error}` : '');
 }

@@ -12,7 +12,8 @@ export const UNUSED_TEMPLATE_MAX_AGE_MS = 7 * 24 * 60 * 60_000;
 /** One of our databases on the server, as `status` lists it and pruning judges it. */
 export interface IsolationDatabase {
   readonly name: string;
-  readonly kind: 'template' | 'clone';
+  /** `spare`: a copy of its template as migrating left it, kept for the next run to take. */
+  readonly kind: 'template' | 'clone' | 'spare';
   /** The template it is (or was copied from). */
   readonly template: string;
   /** Clones: the run's id (the 6 hex of its prefix). */
@@ -67,7 +68,7 @@ export async function listIsolationDatabases(client: pg.ClientBase, options: Lis
   for (const row of rows) {
     const parsed = parseIsolationName(row.datname);
     const record = parseRecord(row.comment);
-    if (parsed && parsed.kind !== 'template' && record?.kind === 'clone' && record.owner) runs.set(parsed.prefix, record);
+    if (parsed?.kind === 'clone' && record?.kind === 'clone' && record.owner) runs.set(parsed.prefix, record);
   }
   const listed: IsolationDatabase[] = [];
   for (const row of rows) {
@@ -87,6 +88,18 @@ export async function listIsolationDatabases(client: pg.ClientBase, options: Lis
               ? { state: 'stale' as const, why: `other migrations, unused for more than ${UNUSED_TEMPLATE_MAX_AGE_MS / 86_400_000} days` }
               : { state: 'recent' as const, why: 'other migrations, used lately' };
       listed.push(Object.freeze({ ...base, kind: 'template', ...judged, ...(since ? { since, ageMs } : {}) }));
+    } else if (parsed.kind === 'spare') {
+      // As long-lived as its template: gone or stale with it.
+      const template = rows.find((other) => other.datname === parsed.template);
+      const templateRecord = parseRecord(template?.comment);
+      const usedAt = templateRecord?.kind === 'template' ? Date.parse(templateRecord.usedAt) : undefined;
+      const judged = !template
+        ? { state: 'stale' as const, why: 'its template is gone' }
+        : parsed.template !== options.current && usedAt !== undefined && now.getTime() - usedAt > UNUSED_TEMPLATE_MAX_AGE_MS
+          ? { state: 'stale' as const, why: 'its template is unused, to be pruned' }
+          : { state: parsed.template === options.current ? ('current' as const) : ('recent' as const), why: 'a copy kept for the next run to take' };
+      const since = record?.kind === 'clone' ? record.createdAt : undefined;
+      listed.push(Object.freeze({ ...base, kind: 'spare', ...judged, ...(since ? { since, ageMs: now.getTime() - Date.parse(since) } : {}) }));
     } else {
       const clone = record?.kind === 'clone' ? record : runs.get(parsed.prefix);
       const liveness = await cloneLiveness(clone, now);

@@ -1,6 +1,5 @@
 import type { Socket } from 'node:net';
 import type { Postgres } from '../postgres/connect.ts';
-import { parseConnectionString } from '../postgres/connection-string.ts';
 import { ENV } from './provided.ts';
 
 /*
@@ -55,7 +54,8 @@ export async function closeKeptConnection(): Promise<void> {
 }
 
 async function open(url: string): Promise<Postgres> {
-  const { connect } = await import('../postgres/connect.ts'); // pg, only once a test resets
+  // pg and the URL parser only once a test resets: every test file's setup loads this module.
+  const [{ connect }, { parseConnectionString }] = await Promise.all([import('../postgres/connect.ts'), import('../postgres/connection-string.ts')]);
   const pg = await connect(parseConnectionString(url, { key: ENV.databaseUrl }), 'e2e-migrations reset');
   (pg.client.connection.stream as Partial<Socket>).unref?.();
   return pg;

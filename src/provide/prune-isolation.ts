@@ -4,7 +4,7 @@ import { parseRecord, templateRecord, unknownCloneRecord, writeRecord } from './
 import { listIsolationDatabases, UNUSED_TEMPLATE_MAX_AGE_MS } from './isolation-databases.ts';
 
 export interface PruneResult {
-  /** Clones of runs that are gone, dropped. */
+  /** Clones of runs that are gone, and spares of templates gone or unused, dropped. */
   readonly clones: readonly string[];
   /** Templates of other migrations unused for {@link UNUSED_TEMPLATE_MAX_AGE_MS}, dropped. */
   readonly templates: readonly string[];
@@ -48,7 +48,7 @@ export async function pruneIsolation(client: pg.ClientBase, options: PruneOption
       if (database.kind !== 'template' && database.state === 'stale') {
         await client.query(`DROP DATABASE IF EXISTS ${quoted} WITH (FORCE)`);
         clones.push(database.name);
-      } else if (database.kind !== 'template' && database.state === 'unknown') {
+      } else if (database.kind === 'clone' && database.state === 'unknown') {
         await writeRecord(client, database.name, unknownCloneRecord(now));
         stamped.push(database.name);
       } else if (database.kind === 'template' && database.state !== 'current' && database.since === undefined) {

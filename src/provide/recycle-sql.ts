@@ -40,10 +40,13 @@ export const WATCH_TRIGGER = 'e2e_migrations_ddl_v1';
 export const RECYCLE_FUNCTION = `${SEED_SCHEMA}.recycle_v1`;
 
 /**
- * Run once per leased database, right after it was copied and before any test sees it;
- * idempotent. Needs the seed snapshot's schema (taken in the template) and a superuser.
+ * Run once per leased database, right after it was copied (or taken from the spares) and
+ * before any test sees it; idempotent. Needs the seed snapshot's schema (taken in the template) and a superuser.
  */
 export const INSTALL_WATCH_SQL = `
+-- A spare an earlier run kept has the watch already: installing again is ours, not a change.
+-- (One query string is one transaction: the setting lasts until it ends.)
+select pg_catalog.set_config('${OWN_DDL_SETTING}', 'on', true);
 create table if not exists ${SEED_SCHEMA}.ddl_v1 (
   datname name not null,
   tag text not null,

@@ -11,7 +11,9 @@ import { formatConnectionString, type ConnectionInfo } from '../../src/postgres/
 import { dropClones, templateLockKey } from '../../src/provide/clone.ts';
 import { clonePrefix } from '../../src/provide/clone-names.ts';
 import { DatabaseLeases, type LeaseSizing } from '../../src/provide/database-leases.ts';
+import { listIsolationDatabases } from '../../src/provide/isolation-databases.ts';
 import { LEASE_LINE_MAX, leaseDatabase } from '../../src/provide/lease-database.ts';
+import { pruneIsolation } from '../../src/provide/prune-isolation.ts';
 import { ensureTemplate } from '../../src/provide/template.ts';
 import { startSession } from '../../src/session/start-session.ts';
 import { freshDatabase, type FreshDatabase } from '../support/fresh-database.ts';
@@ -190,7 +192,7 @@ describe('DatabaseLeases: recycling', () => {
       });
       await second.release();
 
-      expect(await leases.stop()).toEqual({ made: 1, leased: 2, recycled: 1, discarded: 0, changes: [] });
+      expect(await leases.stop()).toEqual({ made: 1, leased: 2, recycled: 1, fromSpares: 0, kept: 0, discarded: 0, changes: [] });
     });
   });
 
@@ -211,7 +213,7 @@ describe('DatabaseLeases: recycling', () => {
       await until(`the changed database ${first.database} to be dropped`, async () => !(await exists(first.database)));
       await second.release();
 
-      expect(await leases.stop()).toEqual({ made: 2, leased: 2, recycled: 0, discarded: 1, changes: ['ALTER TABLE', 'CREATE TABLE'] });
+      expect(await leases.stop()).toEqual({ made: 2, leased: 2, recycled: 0, fromSpares: 0, kept: 0, discarded: 1, changes: ['ALTER TABLE', 'CREATE TABLE'] });
     });
   });
 
@@ -238,7 +240,7 @@ describe('DatabaseLeases: recycling', () => {
       expect(await state(at(third.database))).toEqual(clean);
       await third.release();
 
-      expect(await leases.stop()).toEqual({ made: 1, leased: 3, recycled: 2, discarded: 0, changes: [] });
+      expect(await leases.stop()).toEqual({ made: 1, leased: 3, recycled: 2, fromSpares: 0, kept: 0, discarded: 0, changes: [] });
     });
   });
 
@@ -266,7 +268,7 @@ describe('DatabaseLeases: recycling', () => {
       expectClean(await state(at(last.database)));
       await last.release();
       for (const database of seen) await until(`the changed database ${database} to be dropped`, async () => !(await exists(database)));
-      expect(await leases.stop()).toEqual({ made: 5, leased: 5, recycled: 0, discarded: 4, changes: ['ALTER DATABASE', 'CREATE INDEX', 'large objects'] });
+      expect(await leases.stop()).toEqual({ made: 5, leased: 5, recycled: 0, fromSpares: 0, kept: 0, discarded: 4, changes: ['ALTER DATABASE', 'CREATE INDEX', 'large objects'] });
     });
   });
 
@@ -290,7 +292,7 @@ describe('DatabaseLeases: recycling', () => {
       const summary = await leases.stop();
       expect(summary.changes).toEqual([]);
       expect(second.database).toBe(first.database);
-      expect(summary).toEqual({ made: 1, leased: 2, recycled: 1, discarded: 0, changes: [] });
+      expect(summary).toEqual({ made: 1, leased: 2, recycled: 1, fromSpares: 0, kept: 0, discarded: 0, changes: [] });
     });
   });
 
@@ -322,7 +324,7 @@ describe('DatabaseLeases: recycling', () => {
         expect(second.database).not.toBe(first.database);
         expectClean(await state(at(second.database)));
         await second.release();
-        expect(await leases.stop()).toEqual({ made: 2, leased: 2, recycled: 0, discarded: 1, changes: ['connections left open'] });
+        expect(await leases.stop()).toEqual({ made: 2, leased: 2, recycled: 0, fromSpares: 0, kept: 0, discarded: 1, changes: ['connections left open'] });
 
         // Not ended under the code that opened them (a Jest worker runs on), and not dropped under them either.
         for (const { client, errors } of left) {
@@ -377,7 +379,7 @@ describe('DatabaseLeases: recycling', () => {
         expect(next.database).toBe(held);
         expect(await state(at(next.database))).toEqual(clean);
         await next.release();
-        expect(await leases.stop()).toEqual({ made: 1, leased: 2, recycled: 1, discarded: 0, changes: [] });
+        expect(await leases.stop()).toEqual({ made: 1, leased: 2, recycled: 1, fromSpares: 0, kept: 0, discarded: 0, changes: [] });
       } finally {
         if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
       }
@@ -408,7 +410,7 @@ describe('DatabaseLeases: who may lease', () => {
       expectClean(await state(at(served.database)));
       await served.release();
       // Nothing was granted to the intruders, nor copied for them: the one copy made ahead served the rightful file.
-      expect(await leases.stop()).toEqual({ made: 1, leased: 1, recycled: 0, discarded: 0, changes: [] });
+      expect(await leases.stop()).toEqual({ made: 1, leased: 1, recycled: 0, fromSpares: 0, kept: 0, discarded: 0, changes: [] });
     });
   });
 
@@ -487,7 +489,7 @@ describe('DatabaseLeases: single-use databases and the end of the run', () => {
       await until(`the single-use database ${second.database} to be dropped`, async () => !(await exists(second.database)));
 
       const summary = await leases.stop();
-      expect(summary).toMatchObject({ made: 2, leased: 2, recycled: 0, discarded: 2, changes: [] });
+      expect(summary).toMatchObject({ made: 2, leased: 2, recycled: 0, fromSpares: 0, kept: 0, discarded: 2, changes: [] });
       expect(summary.singleUse).toContain(`user "${role}" is no superuser`);
       expect(await databases(prefix)).toEqual([]);
     } finally {
@@ -537,7 +539,7 @@ describe('DatabaseLeases: single-use databases and the end of the run', () => {
         locked = false;
         const summary = await within(stopping, 'stop() to resolve');
         // The copy under way when the run stopped is finished, and left to the prefix's drop with the running file's.
-        expect(summary).toEqual({ made: 2, leased: 1, recycled: 0, discarded: 0, changes: [] });
+        expect(summary).toEqual({ made: 2, leased: 1, recycled: 0, fromSpares: 0, kept: 0, discarded: 0, changes: [] });
         expect(await accepts('127.0.0.1', leases.port)).toBe(false);
         const left = await databases(prefix);
         expect(left).toHaveLength(2);
@@ -548,5 +550,116 @@ describe('DatabaseLeases: single-use databases and the end of the run', () => {
         await holder.end();
       }
     });
+  });
+});
+
+describe('DatabaseLeases: spares for the next run', () => {
+  async function spares(template: string): Promise<string[]> {
+    return (await databases(`${template}_spare_`)).filter((name) => /_spare_[0-9a-f]{8}$/.test(name));
+  }
+  async function dropSpares(template: string): Promise<void> {
+    await withClient(inject('pgAdmin'), async (c) => {
+      for (const name of await spares(template)) await c.query(`DROP DATABASE IF EXISTS ${c.escapeIdentifier(name)} WITH (FORCE)`);
+    });
+  }
+
+  test('a run on a server that outlives it keeps reset clones as spares (no more than it prepares ahead); the next run takes them by a rename, clean', async () => {
+    const { db, template } = await withTemplate('leases_spares');
+    await using _db = db;
+    try {
+      const first = clonePrefix(template);
+      const run1 = await DatabaseLeases.start(db.connection, template, first, { ahead: 2 });
+      try {
+        const [a, b] = await Promise.all([leaseDatabase(run1.address, 'a.test.ts'), leaseDatabase(run1.address, 'b.test.ts')]);
+        await dirty({ ...db.connection, database: a.database }, 'a');
+        await dirty({ ...db.connection, database: b.database }, 'b');
+        await Promise.all([a.release(), b.release()]);
+        // Both back and reset: a third file takes one of them without a copy.
+        const c = await leaseDatabase(run1.address, 'c.test.ts');
+        expect([a.database, b.database]).toContain(c.database);
+        await c.release();
+        // Two files at once again: each waits for a reset under way rather than a new copy.
+        const both = await Promise.all([leaseDatabase(run1.address, 'd.test.ts'), leaseDatabase(run1.address, 'e.test.ts')]);
+        expect(both.map((lease) => lease.database).sort()).toEqual([a.database, b.database].sort());
+        await Promise.all(both.map((lease) => lease.release()));
+      } finally {
+        expect(await run1.stop({ keepSpares: true })).toMatchObject({ made: 2, fromSpares: 0, kept: 2, discarded: 0 });
+        await dropClones(db.connection, first);
+      }
+      const kept = await spares(template);
+      expect(kept).toHaveLength(2);
+      expect(await databases(first)).toEqual([]); // renamed out of the run's prefix, the rest dropped
+
+      const second = clonePrefix(template);
+      const run2 = await DatabaseLeases.start(db.connection, template, second, { ahead: 1 });
+      try {
+        const lease = await leaseDatabase(run2.address, 'next-run.test.ts');
+        expect(lease.database.startsWith(second)).toBe(true);
+        expectClean(await state({ ...db.connection, database: lease.database }));
+        await lease.release();
+      } finally {
+        const summary = await run2.stop({ keepSpares: true });
+        expect(summary).toMatchObject({ made: 1, fromSpares: 1, kept: 0, discarded: 0, changes: [] }); // the watch, there already, is no change
+        await dropClones(db.connection, second);
+      }
+      expect(await spares(template)).toHaveLength(1); // the one it did not take: a run keeps spares up to its own ahead, counting those there
+    } finally {
+      await dropSpares(template);
+    }
+  });
+
+  test('no spare is kept when another run ensured the template meanwhile (it may have migrated it again), nor without keepSpares', async () => {
+    const { db, template } = await withTemplate('leases_nospare');
+    await using _db = db;
+    try {
+      const prefix = clonePrefix(template);
+      const run = await DatabaseLeases.start(db.connection, template, prefix, { ahead: 1 });
+      try {
+        const lease = await leaseDatabase(run.address, 'a.test.ts');
+        await lease.release();
+        // Another run's setup, on the same server: it ensures (and here re-records) the template.
+        await withTemplate('leases_nospare_other').then(({ db: other }) => other.drop());
+      } finally {
+        expect(await run.stop({ keepSpares: true })).toMatchObject({ kept: 0 });
+        await dropClones(db.connection, prefix);
+      }
+      expect(await spares(template)).toEqual([]);
+
+      const plain = clonePrefix(template);
+      const again = await DatabaseLeases.start(db.connection, template, plain, { ahead: 1 });
+      await (await leaseDatabase(again.address, 'b.test.ts')).release();
+      expect(await again.stop()).toMatchObject({ kept: 0 });
+      await dropClones(db.connection, plain);
+      expect(await spares(template)).toEqual([]);
+    } finally {
+      await dropSpares(template);
+    }
+  });
+
+  test('status lists spares with their template; housekeeping drops a spare whose template is gone', async () => {
+    const { db, template } = await withTemplate('leases_prune');
+    await using _db = db;
+    const orphan = `e2e_tpl_${randomBytes(8).toString('hex')}_spare_${randomBytes(4).toString('hex')}`;
+    const prefix = clonePrefix(template);
+    const run = await DatabaseLeases.start(db.connection, template, prefix, { ahead: 1 });
+    await (await leaseDatabase(run.address, 'a.test.ts')).release();
+    await run.stop({ keepSpares: true });
+    await dropClones(db.connection, prefix);
+    try {
+      await withClient(inject('pgAdmin'), (c) => c.query(`CREATE DATABASE ${c.escapeIdentifier(orphan)}`));
+      await withClient(db.connection, async (c) => {
+        const listed = await listIsolationDatabases(c, { current: template });
+        const [kept] = await spares(template);
+        expect(listed.find((d) => d.name === kept)).toMatchObject({ kind: 'spare', template, state: 'current' });
+        expect(listed.find((d) => d.name === orphan)).toMatchObject({ kind: 'spare', state: 'stale', why: 'its template is gone' });
+        const pruned = await pruneIsolation(c, { current: template });
+        expect(pruned.clones).toEqual([orphan]);
+      });
+      expect(await exists(orphan)).toBe(false);
+      expect(await spares(template)).toHaveLength(1);
+    } finally {
+      await withClient(inject('pgAdmin'), (c) => c.query(`DROP DATABASE IF EXISTS ${c.escapeIdentifier(orphan)}`));
+      await dropSpares(template);
+    }
   });
 });

@@ -1,8 +1,6 @@
 import type { Kysely } from 'kysely';
-import { formatConnectionString, parseConnectionString } from '../../postgres/connection-string.ts';
-import { closeKeptConnection } from '../../provide/kept-connection.ts';
-import { leaseDatabase } from '../../provide/lease-database.ts';
-import { ENV, providedFromEnv, type ProvidedDatabase } from '../../provide/provided.ts';
+import { providedFromEnv, type ProvidedDatabase } from '../../provide/provided.ts';
+import { leaseFileDatabase } from './file-lease.ts';
 import type { Database } from '../../schema/ds-v1.ts';
 import './types.ts';
 
@@ -29,15 +27,6 @@ export function providedDatabase(): ProvidedDatabase {
   return provided;
 }
 
-// One lease per test file, kept on globalThis by file path: the setup file and the test file
-// may load this module as two instances (one inlined by Vite, one external from dist), and a
-// module-level variable would then lease twice.
-const LEASES = Symbol.for('e2e-migrations.vitest.leases');
-function leases(): Map<string, Promise<{ url: string; release(): Promise<void> }>> {
-  const holder = globalThis as { [LEASES]?: Map<string, Promise<{ url: string; release(): Promise<void> }>> };
-  return (holder[LEASES] ??= new Map());
-}
-
 const testPath = (): string => runtime?.expect.getState().testPath ?? '';
 
 /**
@@ -49,34 +38,7 @@ const testPath = (): string => runtime?.expect.getState().testPath ?? '';
 export async function databaseUrl(): Promise<string> {
   const provided = providedDatabase();
   if (!provided.isolate) return provided.url;
-  const { leases: address } = provided.isolate;
-  const file = testPath();
-  let lease = leases().get(file);
-  if (!lease) {
-    lease = leaseDatabase(address, file || 'a test file').then(({ database, release }) => {
-      const url = formatConnectionString({ ...parseConnectionString(provided.url), database });
-      process.env[ENV.databaseUrl] = url;
-      process.env[ENV.url] = url;
-      process.env[ENV.database] = database;
-      return { url, release };
-    });
-    leases().set(file, lease);
-  }
-  return (await lease).url;
-}
-
-/**
- * Gives this test file's clone back to the run, which resets it for the next file. The
- * per-file setup calls it after the file's own hooks; connections still open to the clone
- * are ended then.
- */
-export async function releaseDatabase(): Promise<void> {
-  const file = testPath();
-  const lease = leases().get(file);
-  if (!lease) return;
-  leases().delete(file);
-  await closeKeptConnection(); // resetDatabase()'s, to this clone
-  await (await lease.catch(() => undefined))?.release();
+  return leaseFileDatabase({ ...provided, isolate: provided.isolate }, testPath());
 }
 
 export interface TestDatabaseOptions {

@@ -1,11 +1,17 @@
-import { afterAll } from 'vitest';
-import { databaseUrl, releaseDatabase } from './database.ts';
+import { afterAll, expect, inject } from 'vitest';
+import { leaseFileDatabase, releaseFileDatabase } from './file-lease.ts';
 
 /**
  * A Vitest setup file for `isolate: 'file'`: leases the test file its clone before its tests
  * run and points DATABASE_URL at it; gives it back after the file's own `afterAll` hooks
  * (Vitest runs after-hooks in reverse, and this file's come first). `e2eMigrations()` adds
- * it to `setupFiles`, and the global setup adds it when the block was written by hand.
+ * it to `setupFiles`, and the global setup adds it when the block was written by hand. It
+ * runs once per test file, in a fresh worker: it loads only the lease (file-lease.ts).
  */
-await databaseUrl();
-afterAll(releaseDatabase);
+const provided = inject('e2eMigrations') as ReturnType<typeof inject<'e2eMigrations'>> | undefined;
+if (!provided) {
+  throw new Error('e2e-migrations: no database was provided to this setup file; add "e2e-migrations/vitest" to test.globalSetup and a test.migrations block to the Vitest config');
+}
+const file = expect.getState().testPath ?? '';
+if (provided.isolate) await leaseFileDatabase({ ...provided, isolate: provided.isolate }, file);
+afterAll(() => releaseFileDatabase(file));
