@@ -43,6 +43,8 @@ export interface LeaseSummary {
   readonly fromSpares: number;
   /** Free databases kept as spares for the next run (stop({ keepSpares })). */
   readonly kept: number;
+  /** With stop({ dropRun }): the run's databases dropped then; absent when that failed (drop them otherwise). */
+  readonly dropped?: readonly string[];
   /** Why databases were single-use (the first copy said so); absent when they were recycled. */
   readonly singleUse?: string;
   /** Why making copies stopped early (a lost connection, a failed copy). */
@@ -65,6 +67,8 @@ export interface StopOptions {
    * that outlives the run (a URL target, Kind, a reused embedded server). @default false
    */
   readonly keepSpares?: boolean;
+  /** Then drop every database under the run's prefix (what is not kept). @default false */
+  readonly dropRun?: boolean;
 }
 
 interface Waiter {
@@ -199,16 +203,30 @@ export class DatabaseLeases {
       for (const socket of this.#sockets) socket.destroy();
       await closed;
     }
+    // The free ones' connections first: their backends exit while the rest settles, and a
+    // database is renamed (kept) or dropped only once nobody is connected to it.
+    const ending = this.#free.map((database) => {
+      const client = database.client;
+      database.client = undefined;
+      return client?.end().catch(() => undefined);
+    });
     while (this.#pending.size > 0) await Promise.allSettled([...this.#pending]);
-    await Promise.allSettled([...this.#all].map((database) => database.client?.end()));
+    await Promise.allSettled([...ending, ...[...this.#all].map((database) => database.client?.end())]);
     this.#all.clear();
     const kept = options.keepSpares ? await this.#keep(this.#ahead).catch(() => 0) : 0; // a spare is a saving, never a failure
+    let dropped: readonly string[] | undefined;
+    if (options.dropRun && this.#admin) {
+      // On the connection at hand: teardown need not open another to drop a clone or two.
+      const admin = await this.#admin.catch(() => undefined);
+      dropped = admin ? await dropRun(admin, this.#prefix).catch(() => undefined) : undefined;
+    }
     const admin = this.#admin;
     this.#admin = undefined;
     await admin?.then((client) => client.end()).catch(() => undefined);
     return Object.freeze({
       fromSpares: this.#fromSpares,
       kept,
+      ...(dropped ? { dropped } : {}),
       made: this.#made,
       leased: this.#leased,
       recycled: this.#recycled,
@@ -463,18 +481,25 @@ export class DatabaseLeases {
   }
 }
 
+/** Drops the databases under `prefix`, WITH (FORCE) (a file's connections left open end here); returns their names. */
+async function dropRun(admin: pg.Client, prefix: string): Promise<string[]> {
+  const { rows } = await admin.query<{ datname: string }>('select datname from pg_database where starts_with(datname, $1) order by datname', [prefix]);
+  for (const { datname } of rows) await admin.query(`DROP DATABASE IF EXISTS ${admin.escapeIdentifier(datname)} WITH (FORCE)`);
+  return rows.map((row) => row.datname);
+}
+
 /**
  * Renames `from` once the connection we just closed to it is gone (a backend takes a moment to
  * exit after its client left; until then Postgres refuses, 55006). False if it never was.
  */
 async function renameWhenClosed(admin: pg.Client, from: string, to: string): Promise<boolean> {
-  for (let attempt = 0; attempt < 100; attempt++) {
+  for (let attempt = 0; attempt < 200; attempt++) {
     try {
       await admin.query(`ALTER DATABASE ${admin.escapeIdentifier(from)} RENAME TO ${admin.escapeIdentifier(to)}`);
       return true;
     } catch (error) {
       if ((error as { code?: string }).code !== '55006') throw error;
-      await new Promise((resolve) => setTimeout(resolve, 10));
+      await new Promise((resolve) => setTimeout(resolve, 5));
     }
   }
   return false;

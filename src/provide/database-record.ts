@@ -27,6 +27,22 @@ export interface TemplateRecord {
   readonly kind: 'template';
   /** ISO time a run last built or reused it (or first saw it, for one made before records). */
   readonly usedAt: string;
+  /** What the last full ensure (migrate, verify, snapshot) found; absent on older records. */
+  readonly ensured?: TemplateEnsured;
+}
+
+/**
+ * A template migrated and verified in a month needs nothing more that month: its migrations
+ * are in its name, and its partitions run from that month. A run in the same month reuses it
+ * on this record alone, without connecting to it (template.ts).
+ */
+export interface TemplateEnsured {
+  /** The UTC month the partitions were made from, `YYYY-MM`. */
+  readonly month: string;
+  /** Migrations applied to it, in order. */
+  readonly applied: readonly string[];
+  /** Relations its selection covers (MigrateResult.tables). */
+  readonly tables: readonly string[];
 }
 
 export type DatabaseRecord = CloneRecord | TemplateRecord;
@@ -60,6 +76,12 @@ export function parseOwner(text: string | undefined): CloneOwner | undefined {
   return isOwner(value) ? Object.freeze(value) : undefined;
 }
 
+function isEnsured(value: unknown): value is TemplateEnsured {
+  const ensured = value as Partial<TemplateEnsured> | null;
+  const names = (list: unknown) => Array.isArray(list) && list.every((item) => typeof item === 'string');
+  return typeof ensured === 'object' && ensured !== null && typeof ensured.month === 'string' && /^\d{4}-\d{2}$/.test(ensured.month) && names(ensured.applied) && names(ensured.tables);
+}
+
 function isOwner(value: unknown): value is CloneOwner {
   const owner = value as Partial<CloneOwner> | null;
   return typeof owner === 'object' && owner !== null && typeof owner.host === 'string' && Number.isInteger(owner.pid) && owner.pid! > 0;
@@ -70,8 +92,8 @@ export function unknownCloneRecord(now: Date = new Date()): CloneRecord {
   return Object.freeze({ kind: 'clone', createdAt: now.toISOString() });
 }
 
-export function templateRecord(usedAt: Date = new Date()): TemplateRecord {
-  return Object.freeze({ kind: 'template', usedAt: usedAt.toISOString() });
+export function templateRecord(usedAt: Date = new Date(), ensured?: TemplateEnsured): TemplateRecord {
+  return Object.freeze({ kind: 'template', usedAt: usedAt.toISOString(), ...(ensured ? { ensured } : {}) });
 }
 
 /** Our record in a database's comment, or undefined (no comment, someone else's, malformed). */
@@ -83,9 +105,11 @@ export function parseRecord(comment: string | null | undefined): DatabaseRecord 
   } catch {
     return undefined; // a comment someone wrote by hand: not a record
   }
-  const record = value as { [MARK]?: unknown; kind?: unknown; owner?: unknown; createdAt?: unknown; usedAt?: unknown } | null;
+  const record = value as { [MARK]?: unknown; kind?: unknown; owner?: unknown; createdAt?: unknown; usedAt?: unknown; ensured?: unknown } | null;
   if (record?.[MARK] !== 1) return undefined;
-  if (record.kind === 'template' && isTime(record.usedAt)) return Object.freeze({ kind: 'template', usedAt: record.usedAt });
+  if (record.kind === 'template' && isTime(record.usedAt)) {
+    return Object.freeze({ kind: 'template', usedAt: record.usedAt, ...(isEnsured(record.ensured) ? { ensured: Object.freeze(record.ensured) } : {}) });
+  }
   const owner = record.owner;
   if (record.kind === 'clone' && isTime(record.createdAt)) {
     if (owner === undefined) return Object.freeze({ kind: 'clone', createdAt: record.createdAt });

@@ -44,8 +44,8 @@ export async function startFileIsolation(session: Session, progress: StageProgre
   // files then take a database by a rename instead of waiting for a copy.
   const outlivesRun = session.target.kind !== 'embedded' || ('reuse' in session.config && session.config.reuse);
   session.stack.defer(`clones ${prefix}*`, async () => {
-    const summary = await leases.stop({ keepSpares: outlivesRun });
-    const dropped = await dropClones(connection, prefix);
+    const summary = await leases.stop({ keepSpares: outlivesRun, dropRun: true });
+    const dropped = summary.dropped ?? (await dropClones(connection, prefix));
     if (summary.leased > 0 || summary.error) session.reporter.info(`leases: ${describeLeases(summary)}`);
     // Every clone the run made is gone: these now, the others when their file left them changed.
     const clones = Math.max(summary.made - summary.kept, dropped.length);

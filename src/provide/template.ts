@@ -6,7 +6,7 @@ import type { StartedTarget } from '../target/target.ts';
 import { isolationFailure, templateLockKey } from './clone.ts';
 import { captureSeed } from './seed-snapshot.ts';
 import { templateName } from './clone-names.ts';
-import { templateRecord, writeRecord } from './database-record.ts';
+import { parseRecord, templateRecord, writeRecord } from './database-record.ts';
 
 export interface TemplateResult {
   /** The template database, `e2e_tpl_<hash>`. */
@@ -25,6 +25,8 @@ export interface TemplateSession {
   readonly plan: { readonly set: MigrationSet; readonly migrations: readonly LoadedMigration[] };
   readonly config: ResolvedConfig;
   readonly target: StartedTarget;
+  /** The run's clock: partitions are made from its month. */
+  readonly now: Date;
   connect(database?: string): Promise<Postgres>;
   migrate(pg: Postgres, options: { readonly quiet: boolean }): Promise<MigrateResult>;
   verify(pg: Postgres, options: { readonly quiet: boolean }): Promise<void>;
@@ -39,8 +41,9 @@ export interface TemplateSession {
  * clone is taken while the template is being migrated. A template left half-built by a
  * crash is not marked IS_TEMPLATE; it is dropped and rebuilt.
  *
- * On reuse it is still migrated (a no-op apart from partitions) and verified, so a clone of
- * it is always current.
+ * On reuse in a later month it is migrated again (a no-op apart from partitions) and verified,
+ * so a clone of it is always current; in the month it was last ensured, its record says all
+ * that is needed (TemplateEnsured), and it is not connected to.
  */
 export async function ensureTemplate(session: TemplateSession): Promise<TemplateResult> {
   const { config } = session;
@@ -55,8 +58,20 @@ export async function ensureTemplate(session: TemplateSession): Promise<Template
     throw isolationFailure(`could not lock the template database "${name}"`, admin.connection, error);
   }
   try {
-    const { rows } = await admin.query<{ datistemplate: boolean }>('select datistemplate from pg_database where datname = $1', [name]);
+    const { rows } = await admin.query<{ datistemplate: boolean; comment: string | null }>(
+      "select datistemplate, shobj_description(oid, 'pg_database') as comment from pg_database where datname = $1",
+      [name],
+    );
     const complete = rows[0]?.datistemplate === true;
+    const month = session.now.toISOString().slice(0, 7);
+    const record = parseRecord(rows[0]?.comment);
+    if (complete && record?.kind === 'template' && record.ensured?.month === month) {
+      // Migrated and verified this month already: nothing to apply (the migrations are in its
+      // name), no partition to add. Reused on its record, without a connection to it.
+      await writeRecord(admin.client, name, templateRecord(session.now, record.ensured)).catch(() => undefined);
+      const migrations = Object.freeze({ applied: Object.freeze([]), alreadyApplied: record.ensured.applied, tables: record.ensured.tables, partitionsCreated: Object.freeze([]) });
+      return Object.freeze({ name, built: false, migrations });
+    }
     if (!complete) {
       try {
         if (rows[0]) await admin.query(`DROP DATABASE IF EXISTS ${quoted} WITH (FORCE)`);
@@ -77,8 +92,10 @@ export async function ensureTemplate(session: TemplateSession): Promise<Template
         await template.close();
       }
       if (!complete) await admin.query(`ALTER DATABASE ${quoted} IS_TEMPLATE true`);
-      // Its last use, for pruning (prune-isolation.ts). One another user owns keeps its record: pruning it is theirs.
-      await writeRecord(admin.client, name, templateRecord()).catch(() => undefined);
+      // Its last use, for pruning (prune-isolation.ts), and what this month's runs may reuse it
+      // on. One another user owns keeps its record: pruning it is theirs.
+      const ensured = { month, applied: [...migrations.alreadyApplied, ...migrations.applied], tables: [...migrations.tables] };
+      await writeRecord(admin.client, name, templateRecord(session.now, ensured)).catch(() => undefined);
       return Object.freeze({ name, built: !complete, migrations });
     } catch (error) {
       if (!complete) await admin.query(`DROP DATABASE IF EXISTS ${quoted} WITH (FORCE)`).catch(() => undefined); // the build error is the one to report

@@ -165,7 +165,7 @@ describe('housekeeping of isolation databases', () => {
       expect(first.stamped).not.toContain(current.name); // recorded when built
       expect(first.failures).toEqual([]);
       expect(await names(old)).toEqual([]);
-      for (const kept of [current.name, locked, recent, unrecorded]) expect(await names(kept)).toEqual([kept]);
+      for (const kept of [current.name, locked, recent, unrecorded]) expect(await names(kept)).toContain(kept); // (the current one's spares start with its name too)
       const [stamp] = await sql<{ c: string }>("select shobj_description(oid, 'pg_database') as c from pg_database where datname = $1", [unrecorded]);
       expect(Date.now() - Date.parse((parseRecord(stamp!.c) as { usedAt: string }).usedAt)).toBeLessThan(DAY_MS);
 
@@ -173,7 +173,7 @@ describe('housekeeping of isolation databases', () => {
       const second = await pruneIsolation(client, { current: current.name });
       expect(second.templates).toEqual([locked]);
       expect(await names(locked)).toEqual([]);
-      expect(await names(current.name)).toEqual([current.name]);
+      expect(await names(current.name)).toContain(current.name);
     } finally {
       await holder.end();
       await client.end();
