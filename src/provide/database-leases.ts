@@ -1,5 +1,3 @@
-import { randomBytes, timingSafeEqual } from 'node:crypto';
-import { createServer, type Server, type Socket } from 'node:net';
 import type pg from 'pg';
 import type { ConnectionInfo } from '../postgres/connection-string.ts';
 import { openClient } from '../postgres/open-client.ts';
@@ -8,7 +6,7 @@ import { CHECKSUM_TABLE, LEDGER_LOCK_TABLE, LEDGER_TABLE, RELATIONS_TABLE } from
 import { cloneAs, dropDatabases, renameFirst, withTemplateShared } from './clone.ts';
 import { assertClonePrefix, assertTemplateName, cloneName } from './clone-names.ts';
 import { cloneRecord, writeRecord } from './database-record.ts';
-import { LEASE_LINE_MAX, type LeaseReply, type LeaseRequest } from './lease-database.ts';
+import { LeaseListener } from './lease-listener.ts';
 import { INSTALL_WATCH_SQL, RECYCLE_FUNCTION, RECYCLE_PREREQUISITES_SQL, UNCOVERED_TABLES_SQL } from './recycle-sql.ts';
 import { DELETE_MAX_BYTES, LOCK_TIMEOUT_MS } from './reset-tables.ts';
 import { isSpareOf, spareName } from './spare-database.ts';
@@ -82,7 +80,7 @@ const LEDGERS = [LEDGER_TABLE, LEDGER_LOCK_TABLE, CHECKSUM_TABLE, RELATIONS_TABL
 /**
  * The databases of one `isolate: 'file'` run, handed to test files by lease. Runs in the
  * global setup's process, which outlives every test file; workers ask over TCP on 127.0.0.1
- * (lease-database.ts), with the run's random token.
+ * (lease-listener.ts, lease-database.ts), with the run's random token.
  *
  * Each test file leases a copy of the template for as long as it runs. When the file ends —
  * it says so, or its worker exits, crashes or is killed, which closes the connection alike —
@@ -109,9 +107,7 @@ export class DatabaseLeases {
   readonly #connection: ConnectionInfo;
   readonly #template: string;
   readonly #prefix: string;
-  readonly #token: string;
-  readonly #server: Server;
-  readonly #sockets = new Set<Socket>();
+  #listener: LeaseListener<Leasable> | undefined;
   readonly #free: Leasable[] = [];
   readonly #waiters: Waiter[] = [];
   /** Every database copied and not yet dropped, leased or not: stop() closes their connections. */
@@ -136,14 +132,11 @@ export class DatabaseLeases {
   /** The template's record when the first copy was made; another run's ensure changes it. */
   #templateMark: string | null | undefined;
   readonly #changes = new Set<string>();
-  #port = 0;
 
   private constructor(connection: ConnectionInfo, template: string, prefix: string) {
     this.#connection = connection;
     this.#template = template;
     this.#prefix = prefix;
-    this.#token = randomBytes(16).toString('hex');
-    this.#server = createServer((socket) => this.#serve(socket));
   }
 
   /**
@@ -155,16 +148,16 @@ export class DatabaseLeases {
     assertTemplateName(template);
     assertClonePrefix(prefix);
     const leases = new DatabaseLeases(connection, template, prefix);
-    await new Promise<void>((resolve, reject) => {
-      leases.#server.once('error', reject);
-      leases.#server.listen({ host: '127.0.0.1', port: 0 }, () => {
-        leases.#server.off('error', reject);
-        resolve();
-      });
+    leases.#listener = await LeaseListener.listen<Leasable>({
+      take: () => leases.#take(),
+      granted: (database) => {
+        leases.#leased++;
+        if (database.used) leases.#recycled++;
+        database.used = true;
+      },
+      released: (database) => leases.#giveBack(database),
+      unclaimed: (database) => leases.#offer(database), // untouched: free as it was
     });
-    leases.#port = (leases.#server.address() as { port: number }).port;
-    leases.#server.on('error', () => {}); // after listening, errors are per socket
-    leases.#server.unref(); // the runner decides when its process ends; stop() closes this
     // The first copy starts now: a run has at least one file, and the sizing may take a while
     // (Vitest globs its files); the rest follow once it is known.
     leases.#ahead = 1;
@@ -182,12 +175,12 @@ export class DatabaseLeases {
 
   /** For the workers (E2E_MIGRATIONS_LEASES): `<token>@127.0.0.1:<port>`. The token is the run's secret: not for logs. */
   get address(): string {
-    return `${this.#token}@127.0.0.1:${this.#port}`;
+    return this.#listener!.address;
   }
 
   /** The port only, for messages. */
   get port(): number {
-    return this.#port;
+    return this.#listener!.port;
   }
 
   /**
@@ -199,9 +192,7 @@ export class DatabaseLeases {
     if (!this.#stopped) {
       this.#stopped = true;
       for (const waiter of this.#waiters.splice(0)) waiter.fail(new Error('the run is ending'));
-      const closed = new Promise<void>((resolve) => this.#server.close(() => resolve()));
-      for (const socket of this.#sockets) socket.destroy();
-      await closed;
+      await this.#listener?.close();
     }
     // The free ones' connections first: their backends exit while the rest settles, and a
     // database is renamed (kept) or dropped only once nobody is connected to it.
@@ -258,62 +249,7 @@ export class DatabaseLeases {
     });
   }
 
-  // --- the workers' side --------------------------------------------------------------------
-
-  #serve(socket: Socket): void {
-    this.#sockets.add(socket);
-    socket.unref(); // a worker's lease never keeps the run's process alive; stop() closes it
-    socket.setEncoding('utf8');
-    socket.on('error', () => {}); // a worker that dies resets its connection: 'close' follows
-    let buffered = '';
-    let lease: Leasable | undefined;
-    let closed = false;
-    const reply = (message: LeaseReply) => socket.write(`${JSON.stringify(message)}\n`);
-    socket.on('close', () => {
-      closed = true;
-      this.#sockets.delete(socket);
-      if (lease) this.#giveBack(lease);
-    });
-    socket.on('end', () => socket.end()); // the worker released: close our side too
-    const onData = (chunk: string) => {
-      buffered += chunk;
-      const end = buffered.indexOf('\n');
-      if (end < 0) {
-        if (buffered.length > LEASE_LINE_MAX) socket.destroy();
-        return;
-      }
-      socket.off('data', onData); // one request per connection
-      const request = parseRequest(buffered.slice(0, end));
-      if (!request || !this.#tokenMatches(request.token)) {
-        socket.destroy(); // not one of the run's workers: nothing to tell
-        return;
-      }
-      this.#take().then(
-        (database) => {
-          if (closed) {
-            // The file went before it got its database (a cancelled run): untouched, so free.
-            this.#offer(database);
-            return;
-          }
-          lease = database;
-          this.#leased++;
-          if (database.used) this.#recycled++;
-          database.used = true;
-          reply({ database: database.name });
-        },
-        (error: Error) => {
-          if (!closed) reply({ error: error.message });
-          socket.end();
-        },
-      );
-    };
-    socket.on('data', onData);
-  }
-
-  #tokenMatches(token: unknown): boolean {
-    if (typeof token !== 'string' || token.length !== this.#token.length) return false;
-    return timingSafeEqual(Buffer.from(token), Buffer.from(this.#token));
-  }
+  // --- the workers' side (lease-listener.ts calls these) ---------------------------------------
 
   #take(): Promise<Leasable> {
     if (this.#stopped) return Promise.reject(new Error('the run is ending'));
@@ -509,13 +445,4 @@ async function renameWhenClosed(admin: pg.Client, from: string, to: string): Pro
 async function templateMark(admin: pg.Client, template: string): Promise<string | null> {
   const { rows } = await admin.query<{ mark: string | null }>("select shobj_description(oid, 'pg_database') as mark from pg_database where datname = $1", [template]);
   return rows[0]?.mark ?? null;
-}
-
-function parseRequest(line: string): LeaseRequest | undefined {
-  try {
-    const value = JSON.parse(line) as Partial<LeaseRequest>;
-    return typeof value === 'object' && value !== null && typeof value.token === 'string' && typeof value.file === 'string' ? (value as LeaseRequest) : undefined;
-  } catch {
-    return undefined;
-  }
 }
