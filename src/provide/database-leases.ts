@@ -3,13 +3,13 @@ import type { ConnectionInfo } from '../postgres/connection-string.ts';
 import { openClient } from '../postgres/open-client.ts';
 import { GOOSE_TABLE } from '../migrate/goose/goose-ledger.ts';
 import { CHECKSUM_TABLE, LEDGER_LOCK_TABLE, LEDGER_TABLE, RELATIONS_TABLE } from '../migrate/ledger.ts';
-import { cloneAs, dropDatabases, renameFirst, withTemplateShared } from './clone.ts';
+import { cloneAs, withTemplateShared } from './clone.ts';
 import { assertClonePrefix, assertTemplateName, cloneName } from './clone-names.ts';
 import { cloneRecord, writeRecord } from './database-record.ts';
 import { LeaseListener } from './lease-listener.ts';
 import { INSTALL_WATCH_SQL, RECYCLE_FUNCTION, RECYCLE_PREREQUISITES_SQL, UNCOVERED_TABLES_SQL } from './recycle-sql.ts';
 import { DELETE_MAX_BYTES, LOCK_TIMEOUT_MS } from './reset-tables.ts';
-import { isSpareOf, spareName } from './spare-database.ts';
+import { claimSpare, listSpares, spareName } from './spare-database.ts';
 
 /**
  * How many databases a run prepares before its test files ask: one per file that can run at
@@ -240,9 +240,9 @@ export class DatabaseLeases {
     const admin = await this.#admin;
     return withTemplateShared(admin, this.#template, async () => {
       if ((await templateMark(admin, this.#template)) !== this.#templateMark) return 0;
-      const { rows } = await admin.query<{ datname: string }>('select datname from pg_database where starts_with(datname, $1)', [`${this.#template}_spare_`]);
+      const there = (await listSpares(admin, this.#template)).length;
       let kept = 0;
-      for (const database of free.slice(0, Math.max(0, keep - rows.filter((row) => isSpareOf(row.datname, this.#template)).length))) {
+      for (const database of free.slice(0, Math.max(0, keep - there))) {
         if (await renameWhenClosed(admin, database.name, spareName(this.#template))) kept++;
       }
       return kept;
@@ -311,7 +311,9 @@ export class DatabaseLeases {
     this.#track(
       (async () => {
         await client?.end().catch(() => undefined);
-        if (drop && !this.#stopped) await dropDatabases(this.#connection, [database.name]).catch(() => undefined);
+        // On the leases' own connection: a single-use run discards a database per file.
+        const admin = drop && !this.#stopped ? await this.#admin?.catch(() => undefined) : undefined;
+        await admin?.query(`DROP DATABASE IF EXISTS ${admin.escapeIdentifier(database.name)} WITH (FORCE)`).catch(() => undefined);
       })(),
     );
     this.#work();
@@ -365,11 +367,7 @@ export class DatabaseLeases {
     const name = cloneName(this.#prefix);
     await withTemplateShared(admin, this.#template, async () => {
       this.#templateMark ??= await templateMark(admin, this.#template);
-      const { rows } = await admin.query<{ datname: string }>('select datname from pg_database where starts_with(datname, $1) and not datistemplate order by datname', [
-        `${this.#template}_spare_`,
-      ]);
-      const spares = rows.map((row) => row.datname).filter((datname) => isSpareOf(datname, this.#template));
-      if (await renameFirst(admin, spares, name)) {
+      if (await claimSpare(admin, this.#template, name)) {
         this.#fromSpares++;
         await writeRecord(admin, name, await cloneRecord()); // this run's now
       } else {

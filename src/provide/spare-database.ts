@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import type pg from 'pg';
 import type { Postgres } from '../postgres/connect.ts';
 import { assertTemplateName } from './clone-names.ts';
 import { renameFirst } from './clone.ts';
@@ -27,19 +28,24 @@ export function isSpareOf(name: string, template: string): boolean {
   return SPARE.test(name) && name.startsWith(`${template}_spare_`);
 }
 
+/** The spares of `template` on the server, by name; `claimable` leaves out any marked IS_TEMPLATE. */
+export async function listSpares(client: pg.ClientBase, template: string, { claimable = false } = {}): Promise<string[]> {
+  assertTemplateName(template);
+  const { rows } = await client.query<{ datname: string }>(
+    `select datname from pg_database where starts_with(datname, $1)${claimable ? ' and not datistemplate' : ''} order by datname`,
+    [`${template}_spare_`],
+  );
+  return rows.map((row) => row.datname).filter((datname) => isSpareOf(datname, template));
+}
+
 /**
  * Takes a spare of `template` as `name`: renames it, which succeeds for exactly one taker (a
  * database with a connection, or already renamed by another run, cannot be). Returns false
  * when there is none to take.
  */
-export async function claimSpare(admin: Postgres, template: string, name: string): Promise<boolean> {
-  assertTemplateName(template);
-  const { rows } = await admin.query<{ datname: string }>(
-    `select datname from pg_database where starts_with(datname, $1) and not datistemplate order by datname`,
-    [`${template}_spare_`],
-  );
+export async function claimSpare(client: pg.ClientBase, template: string, name: string): Promise<boolean> {
   try {
-    return (await renameFirst(admin.client, rows.map((row) => row.datname).filter((datname) => isSpareOf(datname, template)), name)) !== undefined;
+    return (await renameFirst(client, await listSpares(client, template, { claimable: true }), name)) !== undefined;
   } catch (error) {
     if ((error as { code?: string }).code === '42P04') return false; // `name` exists: a database shared by projects, made by another
     throw error;
@@ -54,13 +60,7 @@ export async function requestSpare(admin: Postgres, template: string): Promise<v
 
 /** Drops the spares of `template`: copies of what it was before it was migrated again. */
 export async function dropSpares(admin: Postgres, template: string): Promise<number> {
-  assertTemplateName(template);
-  const { rows } = await admin.query<{ datname: string }>(`select datname from pg_database where starts_with(datname, $1)`, [`${template}_spare_`]);
-  let dropped = 0;
-  for (const { datname } of rows) {
-    if (!isSpareOf(datname, template)) continue;
-    await admin.query(`DROP DATABASE IF EXISTS ${admin.client.escapeIdentifier(datname)} WITH (FORCE)`);
-    dropped += 1;
-  }
-  return dropped;
+  const spares = await listSpares(admin.client, template);
+  for (const datname of spares) await admin.query(`DROP DATABASE IF EXISTS ${admin.client.escapeIdentifier(datname)} WITH (FORCE)`);
+  return spares.length;
 }

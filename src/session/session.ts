@@ -238,7 +238,7 @@ export class Session implements AsyncDisposable {
     // Spares copied before the template was migrated again are stale (provide/spare-database.ts).
     if (template.built || migrations.applied.length > 0 || migrations.partitionsCreated.length > 0) await dropSpares(admin, template.name);
     progress.waitingFor(`a copy of ${template.name} as ${connection.database}`);
-    const spare = await claimSpare(admin, template.name, connection.database);
+    const spare = await claimSpare(admin.client, template.name, connection.database);
     const created = spare || (await createDatabaseFromTemplate(admin, template.name, connection.database));
     // Whoever keeps the server (reuse) makes the next run's spare now; nobody listening is fine.
     await requestSpare(admin, template.name).catch(() => undefined);
