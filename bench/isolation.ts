@@ -4,8 +4,10 @@
  *  1. A suite of 12 test files run by real Vitest (the whole `vitest run` process, wall clock)
  *     with `isolate: 'file'` — each file in a clone leased from the run — versus the same
  *     suite on one shared database. Both on an already-built template and an already-migrated
- *     database. Per-file cost = (isolated − shared) / 12, of the medians. For scale, the shared
- *     suite with an empty setup file: what Vitest charges for any per-file hook.
+ *     database. Per-file cost = (isolated − shared) / 12, paired by round; also in CPU time
+ *     (vitest, its workers and the Postgres server), which a busy machine disturbs far less
+ *     than the wall clock. For scale, the shared suite with an empty setup file: what Vitest
+ *     charges for any per-file hook (the isolated suite has none under the default pool).
  *  2. One database for one test file: a lease of a free clone, a lease right as the previous
  *     file gives its clone back (its reset waited for), and CREATE DATABASE alone with each
  *     strategy, WAL_LOG and FILE_COPY, on a held connection: what a file would wait for without
@@ -19,6 +21,7 @@
  * copy of the built package in its node_modules, as a user's project has it.
  */
 import { execFileSync, spawn } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import { chmod, chown, cp, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
@@ -44,6 +47,8 @@ const { values: args } = parseArgs({ options: { runs: { type: 'string', default:
 const RUNS = Number(args.runs);
 const CLONES = Number(args.clones);
 const FILES = 12;
+/** USER_HZ: the unit of CPU times in /proc/<pid>/stat (100 on Linux). */
+const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
 const GOAL_MS = 15;
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -94,8 +99,42 @@ const DIAGNOSTICS = `export default class {
 }
 `;
 
+/**
+ * CPU time (user + system, ms) of the Postgres server whose postmaster is `postmaster`: its
+ * own, its ended children's (backends of finished connections, reaped by it), and its live
+ * children's. A run's share is the difference over the run.
+ */
+function serverCpu(postmaster: number): number {
+  const ticks = (fields: string[], from: number, to: number) => fields.slice(from, to + 1).reduce((sum, value) => sum + Number(value), 0);
+  let total = 0;
+  for (const pid of readdirSync('/proc').filter((entry) => /^\d+$/.test(entry))) {
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    } catch {
+      continue; // ended meanwhile
+    }
+    // After the command name in parentheses: state, ppid, …; utime is field 14 (index 11 here).
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    if (Number(pid) === postmaster) total += ticks(fields, 11, 14);
+    else if (Number(fields[1]) === postmaster) total += ticks(fields, 11, 12);
+  }
+  return total * (1000 / CLOCK_TICKS);
+}
+
+/** The postmaster of the server behind `connection`: the parent of our backend. */
+async function postmasterOf(connection: ConnectionInfo): Promise<number> {
+  return withClient(connection, async (c) => {
+    const backend = Number((await c.query('select pg_backend_pid() as pid')).rows[0].pid);
+    const stat = readFileSync(`/proc/${backend}/stat`, 'utf8'); // while the backend is there
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+  });
+}
+
 interface Run {
   readonly ms: number;
+  /** CPU time of the whole run (ms): the vitest process and its workers, and the Postgres server. */
+  readonly cpu: number;
   /** Per file, in its worker: setup files, tests with hooks, and all Vitest measures there (environment, prepare, setup, collect, tests) (ms). */
   readonly files: readonly { readonly setup: number; readonly tests: number; readonly worker: number }[];
   /** Our provide and teardown stages (ms), from their lines. */
@@ -118,19 +157,23 @@ async function installPackage(): Promise<void> {
   for (const shipped of ['dist/src', 'dist/migrations']) await cp(join(ROOT, shipped), join(target, shipped), { recursive: true });
 }
 
-function runVitest(configFile: string, url: string): Promise<Run> {
+function runVitest(configFile: string, url: string, postmaster: number): Promise<Run> {
   return new Promise((resolve, reject) => {
     const started = performance.now();
-    const child = spawn(process.execPath, [VITEST, 'run', '--config', configFile], { cwd: DIR, env: { ...process.env, BENCH_URL: url, NO_COLOR: '1', CI: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const serverBefore = serverCpu(postmaster);
+    // GNU time reports the run's CPU with its workers' (waited-for children) on its last line.
+    const child = spawn('/usr/bin/time', ['-f', 'CPU %U %S', process.execPath, VITEST, 'run', '--config', configFile], { cwd: DIR, env: { ...process.env, BENCH_URL: url, NO_COLOR: '1', CI: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => (output += chunk));
     child.stderr.on('data', (chunk: Buffer) => (output += chunk));
     child.on('close', (code) => {
       const ms = performance.now() - started;
+      const server = serverCpu(postmaster) - serverBefore;
+      const time = /^CPU ([\d.]+) ([\d.]+)$/m.exec(output);
       const files = /^DIAGNOSTICS (.*)$/m.exec(output);
       const stage = (name: string) => Number(new RegExp(`\\] ${name} +ok +(\\d+) ms`).exec(output)?.[1] ?? NaN);
-      if (code !== 0 || !files) reject(new Error(`vitest --config ${configFile} exited ${code}:\n${output}`));
-      else resolve({ ms, files: JSON.parse(files[1]!), provide: stage('provide'), teardown: stage('teardown') });
+      if (code !== 0 || !files || !time) reject(new Error(`vitest --config ${configFile} exited ${code}:\n${output}`));
+      else resolve({ ms, cpu: (Number(time[1]) + Number(time[2])) * 1000 + server, files: JSON.parse(files[1]!), provide: stage('provide'), teardown: stage('teardown') });
     });
   });
 }
@@ -145,14 +188,14 @@ const fmt = (ms: number) => `${ms.toFixed(Math.abs(ms) < 10 ? 1 : 0)} ms`;
 const spread = (values: readonly number[]) => `${fmt(median(values))} (${fmt(Math.min(...values))}–${fmt(Math.max(...values))})`;
 
 /** The suites, in turn (the order rotating) so that drift hits them alike. */
-async function suiteCost(url: string): Promise<Record<Suite, Run[]>> {
+async function suiteCost(url: string, postmaster: number): Promise<Record<Suite, Run[]>> {
   const suites: Suite[] = ['shared', 'isolated', 'setupFile'];
   const runs: Record<Suite, Run[]> = { shared: [], isolated: [], setupFile: [] };
-  for (const suite of suites) await runVitest(`vitest.${suite}.config.ts`, url); // warm-up: caches, page cache
+  for (const suite of suites) await runVitest(`vitest.${suite}.config.ts`, url, postmaster); // warm-up: caches, page cache
   for (let i = 0; i < RUNS; i++) {
     for (let j = 0; j < suites.length; j++) {
       const suite = suites[(i + j) % suites.length]!;
-      runs[suite].push(await runVitest(`vitest.${suite}.config.ts`, url));
+      runs[suite].push(await runVitest(`vitest.${suite}.config.ts`, url, postmaster));
     }
     process.stderr.write('.');
   }
@@ -306,12 +349,14 @@ async function main(): Promise<void> {
     await applyMigrations({ url, ...BLOCK, logger: false }); // the shared database, migrated before the runs
 
     process.stderr.write(`suite runs (${RUNS} each, ${FILES} files) `);
-    const suite = await suiteCost(url);
+    const suite = await suiteCost(url, await postmasterOf(connection));
     const wall = (runs: readonly Run[]) => runs.map((run) => run.ms);
     // Paired by round (each round runs all three, in rotating order): drift cancels out.
     const paired = (a: readonly Run[], b: readonly Run[]) => meanCi(a.map((run, i) => (run.ms - b[i]!.ms) / FILES));
     const perFile = paired(suite.isolated, suite.shared);
     const hook = paired(suite.setupFile, suite.shared);
+    const pairedCpu = (a: readonly Run[], b: readonly Run[]) => meanCi(a.map((run, i) => (run.cpu - b[i]!.cpu) / FILES));
+    const cpuPerFile = pairedCpu(suite.isolated, suite.shared);
     const stages = (runs: readonly Run[]) => median(runs.map((run) => (Number.isNaN(run.provide) ? 0 : run.provide) + (Number.isNaN(run.teardown) ? 0 : run.teardown)));
     const setup = (runs: readonly Run[]) => perFileMedian(runs, (file) => file.setup);
     const tests = (runs: readonly Run[]) => perFileMedian(runs, (file) => file.tests);
@@ -328,11 +373,12 @@ async function main(): Promise<void> {
       `Isolation per test file — ${process.version}, ${cpu.length} × ${cpu[0]?.model ?? 'unknown CPU'}, embedded Postgres 16 (fsync off), template ${template} (${sizeMb.toFixed(1)} MB)`,
       '',
       table([
-        [`suite of ${FILES} files (vitest run, wall clock)`, `median of ${RUNS}`, 'min–max', 'per file in its worker: setup files / tests+hooks / all', 'provide + teardown stages'],
+        [`suite of ${FILES} files (vitest run, wall clock)`, `median of ${RUNS}`, 'min–max', 'CPU: vitest + workers + Postgres', 'per file in its worker: setup files / tests+hooks / all', 'provide + teardown stages'],
         ...(['shared', 'isolated', 'setupFile'] as const).map((name) => [
           { shared: 'shared database', isolated: "isolate: 'file'", setupFile: 'shared database + an empty setup file' }[name],
           fmt(median(wall(suite[name]))),
           range(wall(suite[name])),
+          fmt(median(suite[name].map((run) => run.cpu))),
           `${fmt(setup(suite[name]))} / ${fmt(tests(suite[name]))} / ${fmt(worker(suite[name]))}`,
           fmt(stages(suite[name])),
         ]),
@@ -340,7 +386,9 @@ async function main(): Promise<void> {
       '',
       `per test file, wall clock: (isolated − shared) / ${FILES}, paired by round = ${ci(perFile)} (95% CI)   goal ≤ ${GOAL_MS} ms: ${perFile.mean <= GOAL_MS ? 'met' : 'NOT met'}`,
       `  for scale, Vitest's own cost of any per-file setup file: (empty setup file − shared) / ${FILES} = ${ci(hook)}`,
-      `per test file, accounted: all of a file's time in its worker + (provide + teardown) / ${FILES}, isolated − shared = ${fmt(accounted)}`,
+      `per test file, CPU (vitest, its workers and Postgres): (isolated − shared) / ${FILES}, paired by round = ${ci(cpuPerFile)} (95% CI)`,
+      `per test file, accounted: all Vitest measures of a file in its worker + (provide + teardown) / ${FILES}, isolated − shared = ${fmt(accounted)}`,
+      `  (the lease itself is not in it: a worker process leases as it starts, before Vitest's worker runs; the wall clock and the CPU time include it)`,
       '',
       table([
         [`one test file's database (median of ${CLONES}, min–max)`, 'embedded 16'],

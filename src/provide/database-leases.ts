@@ -22,6 +22,9 @@ export interface LeaseSizing {
   readonly total?: number;
 }
 
+/** How long stop() waits for leases still held to come back, when it keeps spares (ms). */
+const RELEASE_GRACE_MS = 500;
+
 /** Never more than this many prepared ahead: each is a ~10 MB copy made while setup ends. */
 export const LEASES_AHEAD_CAP = 8;
 
@@ -126,6 +129,9 @@ export class DatabaseLeases {
   #error: string | undefined;
   #made = 0;
   #leased = 0;
+  /** Leases granted and not yet given back, and who waits for that to reach 0 (stop()). */
+  #held = 0;
+  #onAllBack: (() => void) | undefined;
   #recycled = 0;
   #discarded = 0;
   #fromSpares = 0;
@@ -152,10 +158,15 @@ export class DatabaseLeases {
       take: () => leases.#take(),
       granted: (database) => {
         leases.#leased++;
+        leases.#held++;
         if (database.used) leases.#recycled++;
         database.used = true;
       },
-      released: (database) => leases.#giveBack(database),
+      released: (database) => {
+        leases.#held--;
+        leases.#giveBack(database);
+        if (leases.#held === 0) leases.#onAllBack?.();
+      },
       unclaimed: (database) => leases.#offer(database), // untouched: free as it was
     });
     // The first copy starts now: a run has at least one file, and the sizing may take a while
@@ -189,6 +200,19 @@ export class DatabaseLeases {
    * resets and drops in progress, closes our connections. Idempotent.
    */
   async stop(options: StopOptions = {}): Promise<LeaseSummary> {
+    if (!this.#stopped && options.keepSpares && this.#held > 0) {
+      // The last files' workers may still be exiting (a Vitest worker gives its clone back by
+      // exiting, which can end after the run's teardown began): a clone given back within
+      // moments is reset and can be kept; one held longer is dropped with the run.
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, RELEASE_GRACE_MS);
+        this.#onAllBack = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      this.#onAllBack = undefined;
+    }
     if (!this.#stopped) {
       this.#stopped = true;
       for (const waiter of this.#waiters.splice(0)) waiter.fail(new Error('the run is ending'));

@@ -43,6 +43,11 @@ export const ENV = Object.freeze({
   template: 'E2E_MIGRATIONS_TEMPLATE',
   clonePrefix: 'E2E_MIGRATIONS_CLONE_PREFIX',
   leases: 'E2E_MIGRATIONS_LEASES',
+  /**
+   * Vitest workers that lease at start (runners/vitest/process-lease.ts): the run's URL, whose
+   * database the lease replaces. Holds the password, as DATABASE_URL does.
+   */
+  leaseUrl: 'E2E_MIGRATIONS_LEASE_URL',
   /** Jest with several projects: a JSON map from Jest project id to that project's variables (the test environment picks its own). */
   projects: 'E2E_MIGRATIONS_PROJECTS',
 });

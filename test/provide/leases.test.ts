@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { connect } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import pg from 'pg';
 import { describe, expect, inject, test } from 'vitest';
 import { resetDatabase } from '../../src/api/reset-database.ts';
@@ -18,6 +19,7 @@ import { ensureTemplate } from '../../src/provide/template.ts';
 import { startSession } from '../../src/session/start-session.ts';
 import { freshDatabase, type FreshDatabase } from '../support/fresh-database.ts';
 import { withClient } from '../support/with-client.ts';
+import { freePort } from '../../src/util/free-port.ts';
 
 // A partition window no other test file uses: the template is this file's own. retention_operations
 // is in the selection for its sequence (bigserial), which the recycling must set back.
@@ -26,6 +28,7 @@ const BLOCK = { tables: ['audit_events', 'audit_retention_policies', 'retention_
 const ROLE_BLOCK = { ...BLOCK, partitions: { monthsBack: 4, monthsAhead: 3 } };
 const SEED_CATEGORIES = ['analysis', 'apifrontend', 'gateway', 'notification', 'remediation', 'workflow'];
 const HOLDER = join(import.meta.dirname, 'fixtures/lease-holder.ts');
+const PRELOAD = pathToFileURL(join(import.meta.dirname, '../../src/runners/vitest/worker-preload.ts')).href;
 
 // --- helpers -----------------------------------------------------------------------------------
 
@@ -608,6 +611,43 @@ describe('DatabaseLeases: spares for the next run', () => {
     }
   });
 
+  test('a clone given back just after stop() began (a worker still exiting) is reset and kept as a spare; one held past the grace is dropped with the run', async () => {
+    const { db, template } = await withTemplate('leases_grace');
+    await using _db = db;
+    try {
+      const prefix = clonePrefix(template);
+      const run = await DatabaseLeases.start(db.connection, template, prefix, { ahead: 1 });
+      try {
+        const lease = await leaseDatabase(run.address, 'last.test.ts');
+        await dirty({ ...db.connection, database: lease.database }, 'last');
+        const stopping = run.stop({ keepSpares: true });
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        await lease.release();
+        expect(await stopping).toMatchObject({ made: 1, leased: 1, kept: 1, discarded: 0 });
+      } finally {
+        await dropClones(db.connection, prefix);
+      }
+      const [spare] = await spares(template);
+      expect(spare).toBeDefined();
+      expectClean(await state({ ...db.connection, database: spare! }));
+      await dropSpares(template);
+
+      const again = clonePrefix(template);
+      const held = await DatabaseLeases.start(db.connection, template, again, { ahead: 1 });
+      const lease = await leaseDatabase(held.address, 'hung.test.ts');
+      try {
+        // Never given back: stop() waits its grace, then ends the lease and keeps nothing.
+        expect(await held.stop({ keepSpares: true })).toMatchObject({ made: 1, leased: 1, kept: 0 });
+      } finally {
+        await lease.release();
+        await dropClones(db.connection, again);
+      }
+      expect(await spares(template)).toEqual([]);
+    } finally {
+      await dropSpares(template);
+    }
+  });
+
   test('no spare is kept when another run ensured the template meanwhile (it may have migrated it again), nor without keepSpares', async () => {
     const { db, template } = await withTemplate('leases_nospare');
     await using _db = db;
@@ -661,5 +701,83 @@ describe('DatabaseLeases: spares for the next run', () => {
       await withClient(inject('pgAdmin'), (c) => c.query(`DROP DATABASE IF EXISTS ${c.escapeIdentifier(orphan)}`));
       await dropSpares(template);
     }
+  });
+});
+
+describe('a Vitest worker process that leases as it starts (worker-preload)', () => {
+  /** This process's environment without any database of ours: what a worker gets, plus `env`. */
+  function workerEnv(env: Record<string, string>): NodeJS.ProcessEnv {
+    const clean = Object.fromEntries(Object.entries(process.env).filter(([key]) => key !== 'DATABASE_URL' && !key.startsWith('E2E_MIGRATIONS_')));
+    return { ...clean, ...env };
+  }
+
+  /** Node with the preload, running `script` (CommonJS) after it; stdin stays open until the test ends it. */
+  function worker(env: NodeJS.ProcessEnv, script: string) {
+    const child = spawn(process.execPath, ['--import', PRELOAD, '-e', script], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => void (out += chunk));
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => void (err += chunk));
+    const exited = within(
+      new Promise<{ code: number | null; out: string; err: string }>((resolve) => child.once('close', (code) => resolve({ code, out, err }))),
+      'the worker to exit',
+    );
+    const printed = (pattern: RegExp) =>
+      within(
+        new Promise<RegExpExecArray>((resolve, reject) => {
+          const look = () => {
+            const match = pattern.exec(out);
+            if (match) resolve(match);
+          };
+          child.stdout.on('data', look);
+          look();
+          void exited.then(({ code }) => reject(new Error(`the worker exited (${code}) before printing ${pattern}: ${err}`)));
+        }),
+        `the worker to print ${pattern}`,
+      );
+    return { child, exited, printed };
+  }
+
+  test('DATABASE_URL names its own clone before any of its code runs, credentials and parameters kept; its exit gives the clone back, reset', async () => {
+    await withLeases('leases_preload', { ahead: 1 }, async ({ db, leases, at, prefix }) => {
+      const base = new URL(db.url);
+      base.searchParams.set('application_name', 'preload test');
+      const script = "console.log('ENV ' + JSON.stringify({ url: process.env.DATABASE_URL, also: process.env.E2E_MIGRATIONS_URL, database: process.env.E2E_MIGRATIONS_DATABASE })); process.stdin.resume(); process.stdin.on('end', () => process.exit(0));";
+      const { child, exited, printed } = worker(workerEnv({ E2E_MIGRATIONS_LEASES: leases.address, E2E_MIGRATIONS_LEASE_URL: base.toString() }), script);
+      const seen = JSON.parse((await printed(/^ENV (.*)$/m))[1]!) as { url: string; also: string; database: string };
+      expect(seen.database.startsWith(prefix)).toBe(true);
+      expect(seen.also).toBe(seen.url);
+      const url = new URL(seen.url);
+      expect({ user: url.username, password: url.password, host: url.host, database: decodeURIComponent(url.pathname.slice(1)), params: url.search }).toEqual({
+        user: base.username,
+        password: base.password,
+        host: base.host,
+        database: seen.database,
+        params: base.search,
+      });
+      await dirty(at(seen.database), 'preloaded');
+
+      child.stdin.end(); // the worker is done: it exits, and the connection that is its lease closes
+      expect((await exited).code).toBe(0);
+      const next = await leaseDatabase(leases.address, 'next.test.ts');
+      expect(next.database).toBe(seen.database);
+      expectClean(await state(at(next.database)));
+      await next.release();
+      expect(await leases.stop()).toMatchObject({ made: 1, leased: 2, recycled: 1, discarded: 0 });
+    });
+  });
+
+  test('without a clone to be had the worker exits 1 with one line naming the leases, before any of its code runs; outside an isolating run it does nothing', async () => {
+    const port = await freePort(); // nobody listens there
+    const token = randomBytes(16).toString('hex');
+    const failed = await worker(workerEnv({ E2E_MIGRATIONS_LEASES: `${token}@127.0.0.1:${port}`, E2E_MIGRATIONS_LEASE_URL: 'postgres://u:secret-pw@127.0.0.1:1/db' }), "console.log('RAN')").exited;
+    expect(failed.code).toBe(1);
+    expect(failed.out).toBe('');
+    expect(failed.err).toMatch(new RegExp(`^e2e-migrations: could not reach the run's database leases on 127\\.0\\.0\\.1:${port} \\(.*ECONNREFUSED.*\\): the run that handed out this address has ended[^\\n]*\\n$`));
+    expect(failed.err).not.toMatch(/\n\s+at |Unhandled|secret-pw/);
+    expect(failed.err).not.toContain(token);
+
+    const outside = await worker(workerEnv({}), "console.log('RAN ' + String(process.env.DATABASE_URL))").exited;
+    expect(outside).toEqual({ code: 0, out: 'RAN undefined\n', err: '' });
   });
 });

@@ -100,6 +100,18 @@ describe('e2e-migrations/vitest on a real Vitest', () => {
     expect(await query(db.url, "select 1 from audit_events where correlation_id = 'isolated'")).toEqual([]);
   });
 
+  test("isolate: 'file' where a worker runs several files (pool threads, --no-isolate): the per-file setup leases and gives back each file's clone", async () => {
+    await using db = await freshDatabase('vitest_iso_pools');
+    for (const flags of [['--pool', 'threads'], ['--no-isolate']]) {
+      const run = await vitest('vitest-project', ['--config', 'vitest.isolate-block.config.ts', ...flags], { env: { FIXTURE_URL: db.url } });
+      expect(run.code, run.output).toBe(0);
+      // Each file saw only its own row (the fixture asserts it), also when both ran in one worker.
+      expect([...run.output.matchAll(/^CLONE (\S+)$/gm)], run.output).toHaveLength(2);
+      expect(run.output).toMatch(/^\[e2e-migrations\] leases: 2 test files in [12] clones? \(\d reset and reused\)(; .*)?$/m);
+    }
+    expect(await query(db.url, "select 1 from audit_events where correlation_id = 'isolated'")).toEqual([]);
+  });
+
   test("isolate: 'file' — a clone per test file from a template keyed by the migrations, clones dropped", async () => {
     await using db = await freshDatabase('vitest_iso');
     const first = await vitest('vitest-project', ['--config', 'vitest.isolate.config.ts'], { env: { FIXTURE_URL: db.url } });

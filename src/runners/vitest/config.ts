@@ -8,8 +8,18 @@ const extension = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
 /** Absolute path of the global setup, for `test.globalSetup`. */
 export const globalSetupFile = fileURLToPath(new URL(`./global-setup${extension}`, import.meta.url));
 
-/** Absolute path of the setup file that hands each test file its clone (`isolate: 'file'`). */
+/**
+ * Absolute path of the setup file that hands each test file its clone (`isolate: 'file'`) where
+ * a worker runs several files (`pool: 'threads'`, `isolate: false`); the global setup adds it.
+ */
 export const isolateSetupFile = fileURLToPath(new URL(`./isolate-setup${extension}`, import.meta.url));
+
+/**
+ * URL of the module a worker process that runs one test file loads first (`--import`), to
+ * lease its clone as it starts (`isolate: 'file'`, the default `forks` pool); the global setup
+ * adds it to the project's `execArgv`.
+ */
+export const workerPreloadUrl = new URL(`./worker-preload${extension}`, import.meta.url).href;
 
 export interface E2eMigrationsTestConfig {
   globalSetup: string[];
@@ -30,7 +40,9 @@ export interface E2eMigrationsTestConfig {
 export function e2eMigrations(block: MigrationConfigInput = {}): E2eMigrationsTestConfig {
   return {
     globalSetup: [globalSetupFile],
-    setupFiles: block.isolate === 'file' ? [isolateSetupFile] : [],
+    // `isolate: 'file'` needs a per-file setup file or a worker preload, depending on the pool:
+    // the global setup, which knows the pool, adds the one that fits.
+    setupFiles: [],
     migrations: block,
   };
 }

@@ -1,11 +1,13 @@
 import { closeKeptConnection } from '../../provide/kept-connection.ts';
 import { leaseDatabase } from '../../provide/lease-database.ts';
 import { ENV, type ProvidedDatabase } from '../../provide/provided.ts';
+import { processLease } from './process-lease.ts';
 
 /*
  * A Vitest test file's lease of its clone (`isolate: 'file'`), shared by the per-file setup
- * and the helpers. Every test file loads this in a worker of its own, so it imports only what
- * a lease needs (node:net, our error and env names); no pg, no URL parser.
+ * and the helpers; a worker process that runs one file has leased at its start instead
+ * (process-lease.ts), and this hands that out. Test workers load this, so it imports only
+ * what a lease needs (node:net, our error and env names); no pg, no URL parser.
  *
  * Kept on globalThis by file path: the setup file and the test file may load these modules as
  * two instances (one inlined by Vite, one external from dist), and a module-level map would
@@ -29,6 +31,9 @@ function leases(): Map<string, Promise<FileLease>> {
  * Holds the password: never print it.
  */
 export async function leaseFileDatabase(provided: ProvidedDatabase & { isolate: NonNullable<ProvidedDatabase['isolate']> }, file: string): Promise<string> {
+  // A worker that runs this one file leased its clone as it started (worker-preload.ts).
+  const leasedAtStart = processLease();
+  if (leasedAtStart) return leasedAtStart.url;
   let lease = leases().get(file);
   if (!lease) {
     lease = leaseDatabase(provided.isolate.leases, file || 'a test file').then(({ database, release }) => {
@@ -45,7 +50,8 @@ export async function leaseFileDatabase(provided: ProvidedDatabase & { isolate: 
 
 /**
  * Gives `file`'s clone back to the run, which resets it for the next file; closes the
- * connection resetDatabase() kept to it first. Nothing to do for a file that leased none.
+ * connection resetDatabase() kept to it first. Nothing to do for a file that leased none, nor
+ * for a worker that leased at start (its exit gives the clone back).
  */
 export async function releaseFileDatabase(file: string): Promise<void> {
   const lease = leases().get(file);

@@ -8,7 +8,8 @@ import './types.ts';
  * and tests. Importing it is cheap (configs and test workers do); the migration engine is
  * loaded by `setup` only, in Vitest's main process.
  */
-import { isolateSetupFile } from './config.ts';
+import { isolateSetupFile, workerPreloadUrl } from './config.ts';
+import { ENV } from '../../provide/provided.ts';
 
 export { e2eMigrations, globalSetupFile, isolateSetupFile, type E2eMigrationsTestConfig } from './config.ts';
 export { databaseUrl, providedDatabase, testDatabase, type TestDatabaseOptions } from './database.ts';
@@ -35,17 +36,38 @@ export default async function setup(project: TestProject): Promise<() => Promise
     source: project.name ? `${configFile} (project "${project.name}")` : configFile,
     // Vitest runs each project's global setup in this process, one after the other.
     shareServer: project.vitest.projects.filter((other) => (other.config as { migrations?: unknown }).migrations !== undefined).length > 1,
-    // As many clones ready as files start at once; later files take them back reset.
-    leaseSizing: () => testFileCount(project).then((files) => ({ ahead: Math.min(files, workerCount(project)), total: files })),
+    // As many clones ready as files start at once, and one more: a file that starts as the
+    // previous one ends takes that one instead of waiting for the previous clone's reset.
+    leaseSizing: () => testFileCount(project).then((files) => ({ ahead: Math.min(files, workerCount(project) + 1), total: files })),
   }).catch((error: unknown) => failSetup(project, error));
   project.provide('e2eMigrations', session.provided);
   project.config.env = { ...project.config.env, ...session.env };
-  // Isolation must not depend on how the block was written: the one-call form lists the
-  // per-file setup, a block written by hand does not, so add it here (workers read the
-  // project's config after global setup, as they do for `env`).
-  if (session.provided.isolate && !project.config.setupFiles.includes(isolateSetupFile)) project.config.setupFiles.push(isolateSetupFile);
+  if (session.provided.isolate) isolateFiles(project);
   if (project.config.watch) project.onTestsRerun(() => session.recheck());
   return () => session.close();
+}
+
+/**
+ * Makes sure each test file of an isolating project leases its clone, however the block was
+ * written (workers read the project's config after global setup, as they do for `env`):
+ *
+ *  - a worker process per file (the `forks` pools with `isolate` on, Vitest's default): the
+ *    process leases as it starts (worker-preload.ts by `--import`), and holds the clone until
+ *    it exits. DATABASE_URL and the like are then set by the process, not by the project's
+ *    `env`, which Vitest sets again before each file;
+ *  - otherwise (`threads`, `isolate: false`): the per-file setup file leases and gives back.
+ */
+function isolateFiles(project: TestProject): void {
+  const { config } = project;
+  const processPerFile = (config.pool === 'forks' || config.pool === 'vmForks') && config.isolate !== false;
+  if (!processPerFile) {
+    if (!config.setupFiles.includes(isolateSetupFile)) config.setupFiles.push(isolateSetupFile);
+    return;
+  }
+  config.setupFiles = config.setupFiles.filter((file) => file !== isolateSetupFile);
+  if (!config.execArgv.includes(workerPreloadUrl)) config.execArgv.push('--import', workerPreloadUrl);
+  const { [ENV.databaseUrl]: url, [ENV.url]: _url, [ENV.database]: _database, ...env } = config.env;
+  config.env = { ...env, [ENV.leaseUrl]: url! };
 }
 
 /** How many test files Vitest runs at once (`maxWorkers`, resolved from the CPUs when not set). */
