@@ -60,6 +60,17 @@ export const CONTROL_ENV = Object.freeze({
   reportFile: 'E2E_MIGRATIONS_REPORT_FILE',
 });
 
+/**
+ * `url` (one of ours, as formatConnectionString writes it: the database in the path, never a
+ * dbname parameter) with another database: the rest — credentials, host, parameters such as
+ * sslmode — as it is. For the workers, which get a clone's name and have the run's URL.
+ */
+export function urlWithDatabase(url: string, database: string): string {
+  const parsed = new URL(url);
+  parsed.pathname = `/${encodeURIComponent(database)}`;
+  return parsed.toString();
+}
+
 export function envOf(provided: ProvidedDatabase): Record<string, string> {
   return {
     [ENV.databaseUrl]: provided.url,

@@ -20,6 +20,7 @@ import { startSession } from '../../src/session/start-session.ts';
 import { freshDatabase, type FreshDatabase } from '../support/fresh-database.ts';
 import { withClient } from '../support/with-client.ts';
 import { freePort } from '../../src/util/free-port.ts';
+import { NO_CLONE_URL } from '../../src/runners/vitest/process-lease.ts';
 
 // A partition window no other test file uses: the template is this file's own. retention_operations
 // is in the selection for its sequence (bigserial), which the recycling must set back.
@@ -767,13 +768,17 @@ describe('a Vitest worker process that leases as it starts (worker-preload)', ()
     });
   });
 
-  test('without a clone to be had the worker exits 1 with one line naming the leases, before any of its code runs; outside an isolating run it does nothing', async () => {
+  test('without a clone to be had the worker says why on one line and runs on, its DATABASE_URL naming no database that could be reached; outside an isolating run the preload does nothing', async () => {
     const port = await freePort(); // nobody listens there
     const token = randomBytes(16).toString('hex');
-    const failed = await worker(workerEnv({ E2E_MIGRATIONS_LEASES: `${token}@127.0.0.1:${port}`, E2E_MIGRATIONS_LEASE_URL: 'postgres://u:secret-pw@127.0.0.1:1/db' }), "console.log('RAN')").exited;
-    expect(failed.code).toBe(1);
-    expect(failed.out).toBe('');
-    expect(failed.err).toMatch(new RegExp(`^e2e-migrations: could not reach the run's database leases on 127\\.0\\.0\\.1:${port} \\(.*ECONNREFUSED.*\\): the run that handed out this address has ended[^\\n]*\\n$`));
+    const failed = await worker(
+      workerEnv({ E2E_MIGRATIONS_LEASES: `${token}@127.0.0.1:${port}`, E2E_MIGRATIONS_LEASE_URL: 'postgres://u:secret-pw@127.0.0.1:1/db' }),
+      "console.log('RAN ' + process.env.DATABASE_URL + ' ' + process.env.E2E_MIGRATIONS_URL)",
+    ).exited;
+    expect(failed.code).toBe(0); // a test file that uses no database passes; one that does fails as a test fails
+    expect(failed.out).toBe(`RAN ${NO_CLONE_URL} ${NO_CLONE_URL}\n`);
+    expect(new URL(NO_CLONE_URL).hostname.endsWith('.invalid')).toBe(true); // never resolves (RFC 6761)
+    expect(failed.err).toMatch(new RegExp(`^e2e-migrations: no database for this test file: could not reach the run's database leases on 127\\.0\\.0\\.1:${port} \\(.*ECONNREFUSED.*\\): the run that handed out this address has ended[^\\n]*\\n$`));
     expect(failed.err).not.toMatch(/\n\s+at |Unhandled|secret-pw/);
     expect(failed.err).not.toContain(token);
 

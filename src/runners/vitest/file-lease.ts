@@ -1,6 +1,6 @@
 import { closeKeptConnection } from '../../provide/kept-connection.ts';
 import { leaseDatabase } from '../../provide/lease-database.ts';
-import { ENV, type ProvidedDatabase } from '../../provide/provided.ts';
+import { ENV, urlWithDatabase, type ProvidedDatabase } from '../../provide/provided.ts';
 import { processLease } from './process-lease.ts';
 
 /*
@@ -33,11 +33,12 @@ function leases(): Map<string, Promise<FileLease>> {
 export async function leaseFileDatabase(provided: ProvidedDatabase & { isolate: NonNullable<ProvidedDatabase['isolate']> }, file: string): Promise<string> {
   // A worker that runs this one file leased its clone as it started (worker-preload.ts).
   const leasedAtStart = processLease();
+  if (leasedAtStart && 'error' in leasedAtStart) throw leasedAtStart.error;
   if (leasedAtStart) return leasedAtStart.url;
   let lease = leases().get(file);
   if (!lease) {
     lease = leaseDatabase(provided.isolate.leases, file || 'a test file').then(({ database, release }) => {
-      const url = withDatabase(provided.url, database);
+      const url = urlWithDatabase(provided.url, database);
       process.env[ENV.databaseUrl] = url;
       process.env[ENV.url] = url;
       process.env[ENV.database] = database;
@@ -59,15 +60,4 @@ export async function releaseFileDatabase(file: string): Promise<void> {
   leases().delete(file);
   await closeKeptConnection();
   await (await lease.catch(() => undefined))?.release();
-}
-
-/**
- * `url` (one of ours, as formatConnectionString writes it: the database in the path, never a
- * dbname parameter) with another database: the rest — credentials, host, parameters such as
- * sslmode — as it is.
- */
-function withDatabase(url: string, database: string): string {
-  const parsed = new URL(url);
-  parsed.pathname = `/${encodeURIComponent(database)}`;
-  return parsed.toString();
 }

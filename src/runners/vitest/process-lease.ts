@@ -1,5 +1,6 @@
+import { DatabaseError } from '../../errors/errors.ts';
 import { leaseDatabase } from '../../provide/lease-database.ts';
-import { ENV } from '../../provide/provided.ts';
+import { ENV, urlWithDatabase } from '../../provide/provided.ts';
 
 /*
  * The lease of a Vitest worker process that runs one test file: Vitest's default (the `forks`
@@ -16,14 +17,21 @@ import { ENV } from '../../provide/provided.ts';
  * Kept on globalThis: the helpers read it from modules that Vite may load as a second instance.
  */
 const KEY = Symbol.for('e2e-migrations.vitest.process-lease');
+const HELD = Symbol('the lease');
+/** Who asks, in the run's messages: the worker knows no more of its file yet. */
+const WHO = 'this test file';
 
-/** The leased clone's URL (with the password: never print it) and database. */
-export interface ProcessLease {
-  readonly url: string;
-  readonly database: string;
-}
+/**
+ * Where DATABASE_URL points when no clone could be had: a host under `.invalid`, which never
+ * resolves (RFC 6761). The file's connections fail, naming it, rather than reach any other
+ * database — one on localhost:5432, say, which an unset DATABASE_URL would leave pg to try.
+ */
+export const NO_CLONE_URL = 'postgres://no-clone-for-this-test-file.e2e-migrations.invalid/no_clone';
 
-/** This process's lease, when worker-preload.ts took one; undefined in any other process. */
+/** The leased clone's URL (with the password: never print it) and database; or why there is none. */
+export type ProcessLease = { readonly url: string; readonly database: string } | { readonly error: Error };
+
+/** This process's lease, when worker-preload.ts took one (or failed to); undefined in any other process. */
 export function processLease(): ProcessLease | undefined {
   return (globalThis as { [KEY]?: ProcessLease })[KEY];
 }
@@ -31,20 +39,28 @@ export function processLease(): ProcessLease | undefined {
 /**
  * Leases this worker process's clone and points DATABASE_URL (and E2E_MIGRATIONS_URL /
  * _DATABASE) at it; nothing when the environment names no lease (not a worker of an isolating
- * project). Rejects with the run's reason when there is no clone to be had.
+ * project). Never rejects: without a clone it points them at NO_CLONE_URL and returns why.
  */
 export async function leaseForProcess(env: NodeJS.ProcessEnv = process.env): Promise<ProcessLease | undefined> {
   const address = env[ENV.leases];
   const base = env[ENV.leaseUrl];
   if (!address || !base) return undefined;
-  // The lease is never released by hand: the connection closes when the process exits.
-  const { database } = await leaseDatabase(address, `a Vitest worker (pid ${process.pid})`);
-  const parsed = new URL(base);
-  parsed.pathname = `/${encodeURIComponent(database)}`;
-  const lease: ProcessLease = Object.freeze({ url: parsed.toString(), database });
-  env[ENV.databaseUrl] = lease.url;
-  env[ENV.url] = lease.url;
-  env[ENV.database] = database;
-  (globalThis as { [KEY]?: ProcessLease })[KEY] = lease;
+  const holder = globalThis as { [KEY]?: ProcessLease; [HELD]?: unknown };
+  let lease: ProcessLease;
+  try {
+    // Never released by hand: the connection closes when the process exits. Held from
+    // globalThis all the same, so that nothing could ever collect the socket that is the lease.
+    const held = await leaseDatabase(address, WHO);
+    holder[HELD] = held;
+    lease = Object.freeze({ url: urlWithDatabase(base, held.database), database: held.database });
+  } catch (error) {
+    // The run's own refusals say "no database for this test file: …" already; a run out of reach does not.
+    const message = (error as Error).message;
+    lease = Object.freeze({ error: message.startsWith(`no database for ${WHO}`) ? (error as Error) : new DatabaseError(`no database for ${WHO}: ${message}`, {}, { cause: error }) });
+  }
+  env[ENV.databaseUrl] = 'url' in lease ? lease.url : NO_CLONE_URL;
+  env[ENV.url] = env[ENV.databaseUrl];
+  if ('database' in lease) env[ENV.database] = lease.database;
+  holder[KEY] = lease;
   return lease;
 }

@@ -6,12 +6,9 @@ import { leaseForProcess } from './process-lease.ts';
  * build bundles it into one file. Node waits for this module before it starts Vitest's worker,
  * so DATABASE_URL names the file's own clone before any of the file's code runs.
  *
- * Without a clone the file must not run at all — on another database it would not be isolated —
- * so the worker says why on one line and exits: Vitest reports the file as failed.
+ * Without a clone the file must not run on any other database, and must fail as a test fails,
+ * not as a crashed worker: DATABASE_URL names no reachable database, the helpers throw the
+ * reason, and the reason is said here, once, on the worker's stderr (which Vitest shows).
  */
-try {
-  await leaseForProcess();
-} catch (error) {
-  process.stderr.write(`e2e-migrations: ${(error as Error).message}\n`);
-  process.exit(1);
-}
+const lease = await leaseForProcess();
+if (lease && 'error' in lease) process.stderr.write(`e2e-migrations: ${lease.error.message}\n`);
