@@ -96,6 +96,8 @@ describe('e2e-migrations/vitest on a real Vitest', () => {
     // Each file saw only its own row (the fixture asserts it) in a clone of the run.
     const clones = [...run.output.matchAll(/^CLONE (\S+)$/gm)].map((m) => m[1]!);
     expect(clones, run.output).toHaveLength(2);
+    // Vitest's default pool: each worker process leased as it started, with no setup file.
+    expect([...run.output.matchAll(/^PRELOADED (\w+)$/gm)].map((m) => m[1])).toEqual(['true', 'true']);
     expect(run.output).toMatch(/^\[e2e-migrations\] leases: 2 test files in [12] clones? \(\d reset and reused\)(; .*)?$/m);
     expect(await query(db.url, "select 1 from audit_events where correlation_id = 'isolated'")).toEqual([]);
   });
@@ -107,6 +109,7 @@ describe('e2e-migrations/vitest on a real Vitest', () => {
       expect(run.code, run.output).toBe(0);
       // Each file saw only its own row (the fixture asserts it), also when both ran in one worker.
       expect([...run.output.matchAll(/^CLONE (\S+)$/gm)], run.output).toHaveLength(2);
+      expect([...run.output.matchAll(/^PRELOADED (\w+)$/gm)].map((m) => m[1])).toEqual(['false', 'false']); // the per-file setup leased
       expect(run.output).toMatch(/^\[e2e-migrations\] leases: 2 test files in [12] clones? \(\d reset and reused\)(; .*)?$/m);
     }
     expect(await query(db.url, "select 1 from audit_events where correlation_id = 'isolated'")).toEqual([]);
