@@ -356,12 +356,12 @@ async function main(): Promise<void> {
     const suite = await suiteCost(url, await postmasterOf(connection));
     const wall = (runs: readonly Run[]) => runs.map((run) => run.ms);
     // Paired by round (each round runs all three, in rotating order): drift cancels out.
-    const paired = (a: readonly Run[], b: readonly Run[]) => meanCi(a.map((run, i) => (run.ms - b[i]!.ms) / FILES));
-    const perFile = paired(suite.isolated, suite.shared);
-    const hook = paired(suite.setupFile, suite.shared);
-    const pairedCpu = (a: readonly Run[], b: readonly Run[]) => meanCi(a.map((run, i) => (run.cpu - b[i]!.cpu) / FILES));
-    const cpuPerFile = pairedCpu(suite.isolated, suite.shared);
-    const stages = (runs: readonly Run[]) => median(runs.map((run) => (Number.isNaN(run.provide) ? 0 : run.provide) + (Number.isNaN(run.teardown) ? 0 : run.teardown)));
+    const paired = (a: readonly Run[], b: readonly Run[], pick: (run: Run) => number) => meanCi(a.map((run, i) => pick(run) - pick(b[i]!)));
+    const perFile = paired(suite.isolated, suite.shared, (run) => run.ms / FILES);
+    const hook = paired(suite.setupFile, suite.shared, (run) => run.ms / FILES);
+    const cpuPerFile = paired(suite.isolated, suite.shared, (run) => run.cpu / FILES);
+    const stagesOf = (run: Run) => (Number.isNaN(run.provide) ? 0 : run.provide) + (Number.isNaN(run.teardown) ? 0 : run.teardown);
+    const stages = (runs: readonly Run[]) => median(runs.map(stagesOf));
     const setup = (runs: readonly Run[]) => perFileMedian(runs, (file) => file.setup);
     const tests = (runs: readonly Run[]) => perFileMedian(runs, (file) => file.tests);
     const worker = (runs: readonly Run[]) => perFileMedian(runs, (file) => file.worker);
@@ -371,14 +371,9 @@ async function main(): Promise<void> {
     // A file's path, start to end: from its process's start to its code (the lease, a setup
     // file, Vitest's own start), its tests with their hooks, and its share of the run's stages.
     const started = (runs: readonly Run[]) => perFileMedian(runs, (file) => file.started);
-    const path = (runs: readonly Run[]) => started(runs) + tests(runs) + stages(runs) / FILES;
-    const pathPaired = meanCi(
-      suite.isolated.map((run, i) => {
-        const other = suite.shared[i]!;
-        const one = (r: Run) => median(r.files.map((file) => file.started)) + median(r.files.map((file) => file.tests)) + ((Number.isNaN(r.provide) ? 0 : r.provide) + (Number.isNaN(r.teardown) ? 0 : r.teardown)) / FILES;
-        return one(run) - one(other);
-      }),
-    );
+    const pathOf = (run: Run) => median(run.files.map((file) => file.started)) + median(run.files.map((file) => file.tests)) + stagesOf(run) / FILES;
+    const path = (runs: readonly Run[]) => median(runs.map(pathOf));
+    const pathPaired = paired(suite.isolated, suite.shared, pathOf);
     const one = await leaseCosts(connection, template);
     const embedded = await strategies(connection, template);
     const cpu = (await import('node:os')).cpus();

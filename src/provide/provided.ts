@@ -71,6 +71,16 @@ export function urlWithDatabase(url: string, database: string): string {
   return parsed.toString();
 }
 
+/**
+ * Points a worker's DATABASE_URL and E2E_MIGRATIONS_URL at `url`, and E2E_MIGRATIONS_DATABASE at
+ * `database` when there is one: what a test file's lease of its clone does, in either runner.
+ */
+export function pointEnvAt(env: NodeJS.ProcessEnv, url: string, database?: string): void {
+  env[ENV.databaseUrl] = url;
+  env[ENV.url] = url;
+  if (database !== undefined) env[ENV.database] = database;
+}
+
 export function envOf(provided: ProvidedDatabase): Record<string, string> {
   return {
     [ENV.databaseUrl]: provided.url,

@@ -1,7 +1,6 @@
 import { TestEnvironment } from 'jest-environment-node';
-import { formatConnectionString, parseConnectionString } from '../../postgres/connection-string.ts';
 import type { Lease } from '../../provide/lease-database.ts';
-import { ENV } from '../../provide/provided.ts';
+import { ENV, pointEnvAt, urlWithDatabase } from '../../provide/provided.ts';
 import { JEST_DATABASE_KEY, jestDatabase, type JestDatabase } from './database.ts';
 
 /**
@@ -41,10 +40,8 @@ export default class E2eMigrationsEnvironment extends TestEnvironment {
     // A clone of the template, leased from the run for this file (database-leases.ts).
     const { leaseDatabase } = await import('../../provide/lease-database.ts');
     this.#lease = await leaseDatabase(address, this.#testPath);
-    const cloneUrl = formatConnectionString({ ...parseConnectionString(url), database: this.#lease.database });
-    env[ENV.databaseUrl] = cloneUrl;
-    env[ENV.url] = cloneUrl;
-    env[ENV.database] = this.#lease.database;
+    const cloneUrl = urlWithDatabase(url, this.#lease.database);
+    pointEnvAt(env, cloneUrl, this.#lease.database);
   }
 
   override async teardown(): Promise<void> {

@@ -1,6 +1,6 @@
 import { closeKeptConnection } from '../../provide/kept-connection.ts';
 import { leaseDatabase } from '../../provide/lease-database.ts';
-import { ENV, urlWithDatabase, type ProvidedDatabase } from '../../provide/provided.ts';
+import { pointEnvAt, urlWithDatabase, type ProvidedDatabase } from '../../provide/provided.ts';
 import { processLease } from './process-lease.ts';
 
 /*
@@ -39,9 +39,7 @@ export async function leaseFileDatabase(provided: ProvidedDatabase & { isolate: 
   if (!lease) {
     lease = leaseDatabase(provided.isolate.leases, file || 'a test file').then(({ database, release }) => {
       const url = urlWithDatabase(provided.url, database);
-      process.env[ENV.databaseUrl] = url;
-      process.env[ENV.url] = url;
-      process.env[ENV.database] = database;
+      pointEnvAt(process.env, url, database);
       return { url, release };
     });
     leases().set(file, lease);

@@ -1,6 +1,6 @@
 import { DatabaseError } from '../../errors/errors.ts';
 import { leaseDatabase } from '../../provide/lease-database.ts';
-import { ENV, urlWithDatabase } from '../../provide/provided.ts';
+import { ENV, pointEnvAt, urlWithDatabase } from '../../provide/provided.ts';
 
 /*
  * The lease of a Vitest worker process that runs one test file: Vitest's default (the `forks`
@@ -58,9 +58,8 @@ export async function leaseForProcess(env: NodeJS.ProcessEnv = process.env): Pro
     const message = (error as Error).message;
     lease = Object.freeze({ error: message.startsWith(`no database for ${WHO}`) ? (error as Error) : new DatabaseError(`no database for ${WHO}: ${message}`, {}, { cause: error }) });
   }
-  env[ENV.databaseUrl] = 'url' in lease ? lease.url : NO_CLONE_URL;
-  env[ENV.url] = env[ENV.databaseUrl];
-  if ('database' in lease) env[ENV.database] = lease.database;
+  if ('url' in lease) pointEnvAt(env, lease.url, lease.database);
+  else pointEnvAt(env, NO_CLONE_URL);
   holder[KEY] = lease;
   return lease;
 }
